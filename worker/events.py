@@ -1,0 +1,81 @@
+"""The event log of a run: `events.jsonl` in the run folder, one JSON object a line.
+
+This module is the single definition of the events; the worker service and Node relay them
+unchanged. Every event has `type` and `time` (Unix seconds). Paths are relative to the run
+folder.
+
+| type        | fields                                                                        |
+|-------------|-------------------------------------------------------------------------------|
+| start       | iteration (first to run), iterations (total), device, resumed (bool), run_dir  |
+| iteration   | iteration, style, content, total, lr, images_per_s, eta_s                      |
+| preview     | iteration, path (PNG: the fixed held-out photos, stylized, side by side)       |
+| checkpoint  | iteration, path                                                                |
+| warning     | message                                                                       |
+| done        | iteration, stopped (bool: ended early by a stop request), model (path)         |
+| error       | message                                                                       |
+
+`iteration` counts completed optimiser steps, from 1.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+EVENT_FIELDS = {
+    'start': ('iteration', 'iterations', 'device', 'resumed', 'run_dir'),
+    'iteration': ('iteration', 'style', 'content', 'total', 'lr', 'images_per_s', 'eta_s'),
+    'preview': ('iteration', 'path'),
+    'checkpoint': ('iteration', 'path'),
+    'warning': ('message',),
+    'done': ('iteration', 'stopped', 'model'),
+    'error': ('message',),
+}
+FILENAME = 'events.jsonl'
+
+
+def read_events(path):
+    """All complete events of a log; a torn last line (a crash mid-write) is ignored."""
+    events = []
+    try:
+        with open(path, encoding='utf-8') as f:
+            for line in f:
+                if line.endswith('\n'):
+                    try:
+                        events.append(json.loads(line))
+                    except json.JSONDecodeError:
+                        pass
+    except FileNotFoundError:
+        pass
+    return events
+
+
+class EventLog:
+    """Appends events to `run_dir/events.jsonl`. Each event is one write() of one line on an
+    O_APPEND file, so a follower never sees two events interleaved."""
+
+    def __init__(self, run_dir, keep_until: int | None = None):
+        self.path = os.path.join(run_dir, FILENAME)
+        if keep_until is not None:
+            self._truncate(keep_until)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def _truncate(self, iteration: int):
+        """On resume: drop what came after the checkpoint, so the curve stays one line."""
+        from .atomic import atomic_write
+        kept = [e for e in read_events(self.path)
+                if e['type'] not in ('done', 'error') and e.get('iteration', 0) <= iteration]
+        atomic_write(self.path, lambda f: f.writelines(json.dumps(e) + '\n' for e in kept), mode='w')
+
+    def emit(self, type: str, **fields):
+        missing = set(EVENT_FIELDS[type]) - set(fields)
+        if missing:
+            raise ValueError(f'event {type!r} is missing {sorted(missing)}')
+        event = {'type': type, 'time': round(time.time(), 3), **fields}
+        os.write(self._fd, (json.dumps(event) + '\n').encode())
+        return event
+
+    def close(self):
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -1,0 +1,112 @@
+"""Stylize photos with a trained generator: `python -m worker.stylize --model M --input IMG_OR_DIR --output PATH`.
+
+The model may be a model.pth, a checkpoint, or one of the authors' .t7 networks. Any size and
+aspect works; the output has the input's size unless --size (long side) is given. The noise
+factor is the style-strength control: 0 gives the clearest content, 1 is the training value,
+larger lets the texture take over.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from .checkpoint import load_generator
+from .images import EXTENSIONS, ImageError, is_image_name, open_rgb, resize_long_side, save_image, to_image, to_tensor
+
+log = logging.getLogger('tn.stylize')
+
+
+def stylize(generator, image: Image.Image, noise: float = 1.0, seed: int | None = 0,
+            size: int | None = None, preserve_colors: bool = False) -> Image.Image:
+    """One RGB PIL image in, its stylization out. A fixed `seed` makes the result repeatable."""
+    if size:
+        image = resize_long_side(image, size)
+    device = next(generator.parameters()).device
+    x = to_tensor(image).unsqueeze(0).to(device)
+    rng = torch.Generator(device).manual_seed(seed) if seed is not None else None
+    with torch.inference_mode():
+        out = to_image(generator(x, noise=noise, generator=rng))
+    if preserve_colors:
+        out = keep_colors(image, out)
+    return out
+
+
+def keep_colors(photo: Image.Image, styled: Image.Image) -> Image.Image:
+    """The stylized luminance with the photo's chrominance: style without its palette."""
+    y, _, _ = styled.convert('YCbCr').split()
+    _, cb, cr = photo.resize(styled.size).convert('YCbCr').split()
+    return Image.merge('YCbCr', (y, cb, cr)).convert('RGB')
+
+
+def _pairs(inp: Path, out: Path):
+    """(input, output) paths: a file to a file, or a folder to a folder (same relative names)."""
+    if inp.is_dir():
+        files = sorted(p for p in inp.rglob('*') if p.is_file() and is_image_name(p))
+        if not files:
+            raise ValueError(f'{inp} holds no images ({", ".join(EXTENSIONS)})')
+        if out.exists() and not out.is_dir():
+            raise ValueError(f'--input is a folder, so --output must be a folder too; {out} is a file')
+        return [(f, out / f.relative_to(inp)) for f in files]
+    if not inp.is_file():
+        raise ValueError(f'{inp} does not exist')
+    if out.is_dir():
+        out = out / (inp.stem + '.png')
+    elif not is_image_name(out):
+        raise ValueError(f'--output {out} needs an image extension (.png or .jpg), or must be an existing folder')
+    return [(inp, out)]
+
+
+def resolve_model(spec: str) -> str:
+    """A model file path, or the name of a run folder's model.pth."""
+    p = Path(spec).expanduser()
+    if p.is_dir() and (p / 'model.pth').exists():
+        return str(p / 'model.pth')
+    return str(p)
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
+    p = argparse.ArgumentParser(prog='python -m worker.stylize', description=__doc__.split('\n')[0])
+    p.add_argument('--model', required=True, help='model.pth, a checkpoint, a run folder, or an authors\' .t7')
+    p.add_argument('--input', required=True, help='an image, or a folder of images')
+    p.add_argument('--output', required=True, help='an image path, or a folder')
+    p.add_argument('--noise', type=float, default=1.0, help='noise factor: style strength (default 1)')
+    p.add_argument('--seed', type=int, default=0, help='noise seed, for repeatable results (default 0)')
+    p.add_argument('--size', type=int, help='resize so the long side is this many px')
+    p.add_argument('--preserve_colors', action='store_true', help="keep the photo's colours")
+    p.add_argument('--device', choices=('auto', 'cpu', 'cuda'), default='auto')
+    args = p.parse_args(argv)
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        log.error('--device cuda: PyTorch sees no CUDA GPU; use --device cpu')
+        return 2
+    device = torch.device('cuda' if args.device != 'cpu' and torch.cuda.is_available() else 'cpu')
+    try:
+        generator = load_generator(resolve_model(args.model)).to(device)
+        pairs = _pairs(Path(args.input).expanduser(), Path(args.output).expanduser())
+    except (ValueError, FileNotFoundError, OSError) as e:
+        log.error('%s', e)
+        return 2
+    failed = 0
+    for src, dst in pairs:
+        try:
+            styled = stylize(generator, open_rgb(src), args.noise, args.seed, args.size, args.preserve_colors)
+        except ImageError as e:
+            log.warning('skipped %s: %s', src, e)
+            failed += 1
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        save_image(styled, dst, **({'quality': 95} if dst.suffix.lower() in ('.jpg', '.jpeg') else {}))
+        log.info('%s -> %s (%dx%d)', src, dst, *styled.size)
+    if failed == len(pairs):
+        log.error('no image could be stylized')
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,452 @@
+"""Train a Texture Network for one texture: `python -m worker.train --data_dir DIR --texture IMG`.
+
+One loop, readable top to bottom. The run folder (--out) is the record of the run:
+config.json, events.jsonl (worker.events), previews/, checkpoints/, and model.pth at the end.
+SIGINT/SIGTERM end the current iteration, then save a checkpoint and model.pth. Runs under
+torchrun too (DistributedDataParallel; rank 0 writes the record).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import platform
+import random
+import signal
+import sys
+import time
+from contextlib import nullcontext
+from datetime import datetime
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torchvision
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+
+from models.generator import NORMS, Generator
+from models.losses import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHTS, STYLE_LAYERS, TextureLoss
+from models.vgg import VGGWeightsUnavailable, load_vgg19
+
+from . import checkpoint as ckpt
+from .atomic import write_json
+from .data import (ContentDataset, DatasetError, IterationSampler, load_crop, resolve_data_dir,
+                   resolve_texture, scan_folder)
+from .events import EventLog
+from .images import ImageError, open_rgb, resize_long_side, save_image, to_image, to_tensor
+
+log = logging.getLogger('tn.train')
+REPO = Path(__file__).resolve().parents[1]
+PREVIEW_PHOTOS = 4
+
+# Defaults live here, not in argparse, so that --resume can tell which flags were given.
+DEFAULTS = dict(
+    iterations=3000, batch_size=4, image_size=256, style_size=256, lr=1e-3, lr_step=2000, lr_decay=0.8,
+    style_weights=list(DEFAULT_STYLE_WEIGHTS), content_weight=DEFAULT_CONTENT_WEIGHT, noise=1.0,
+    norm='instance', scales=5, checkpoint_every=500, preview_every=100, seed=0, vgg_weights='imagenet',
+    device='auto', workers=None, verbose=False, viz=False,
+)
+# What a resumed run may change; everything else comes from the checkpoint.
+RESUMABLE_OVERRIDES = ('iterations', 'checkpoint_every', 'preview_every', 'device', 'workers', 'verbose', 'viz', 'data_dir')
+
+
+class UsageError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+def parse_args(argv=None) -> dict:
+    p = argparse.ArgumentParser(prog='python -m worker.train', description=__doc__.split('\n')[0],
+                                argument_default=argparse.SUPPRESS)
+    a = p.add_argument
+    a('--data_dir', help='folder of content photos, searched recursively; `sample` for the built-in set')
+    a('--texture', help='style image, or the name of a built-in texture')
+    a('--out', help='run folder (default: runs/<time>-<texture>)')
+    a('--resume', metavar='RUN_DIR_OR_CHECKPOINT', help="continue a run from its latest (or the given) checkpoint")
+    a('--iterations', type=int, help=f'optimiser steps (default {DEFAULTS["iterations"]})')
+    a('--batch_size', type=int, help=f'photos per step (default {DEFAULTS["batch_size"]})')
+    a('--image_size', type=int, help=f'training crop, px (default {DEFAULTS["image_size"]})')
+    a('--style_size', type=int, help=f'long side of the texture, px (default {DEFAULTS["style_size"]})')
+    a('--lr', type=float, help=f'Adam learning rate (default {DEFAULTS["lr"]})')
+    a('--lr_step', type=int, help=f'multiply the lr by --lr_decay every this many steps (default {DEFAULTS["lr_step"]})')
+    a('--lr_decay', type=float, help=f'(default {DEFAULTS["lr_decay"]})')
+    a('--style_weights', type=_floats, help='weights of relu1_1..relu5_1 (default 5,6,2,2,2)')
+    a('--content_weight', type=float, help=f'relu4_2 content weight (default {DEFAULTS["content_weight"]:g})')
+    a('--noise', type=float, help='noise factor k (default 1)')
+    a('--norm', choices=NORMS, help='instance (default; Improved Texture Networks) or batch (the paper)')
+    a('--scales', type=int, help='generator scales K (default 5)')
+    a('--checkpoint_every', type=int, help=f'(default {DEFAULTS["checkpoint_every"]})')
+    a('--preview_every', type=int, help=f'(default {DEFAULTS["preview_every"]})')
+    a('--seed', type=int, help='(default 0)')
+    a('--vgg_weights', help='imagenet (default), a path to a VGG-19 state dict, or random (tests only)')
+    a('--device', choices=('auto', 'cpu', 'cuda'), help='(default auto: cuda when there is a GPU)')
+    a('--cuda', action='store_const', const='cuda', dest='device', help='same as --device cuda')
+    a('--workers', type=int, help='DataLoader worker processes (default: up to 8, by CPU count)')
+    a('--verbose', action='store_true', help="print each iteration's losses instead of a progress bar")
+    a('--viz', action='store_true', help='also send curves and previews to a running visdom server')
+    return vars(p.parse_args(argv))
+
+
+def _floats(s: str):
+    try:
+        return [float(x) for x in s.split(',')]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected comma-separated numbers like 5,6,2,2,2, got {s!r}')
+
+
+# ---------------------------------------------------------------------------------------------
+# Set-up
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == 'cuda' or (name == 'auto' and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise UsageError('--cuda / --device cuda was given, but PyTorch sees no CUDA GPU '
+                             f'(torch {torch.__version__}, CUDA build: {torch.version.cuda}). '
+                             'Check `nvidia-smi`, or train on the CPU with --device cpu.')
+        local_rank = int(os.environ.get('LOCAL_RANK', 0))
+        torch.cuda.set_device(local_rank)
+        return torch.device('cuda', local_rank)
+    return torch.device('cpu')
+
+
+def describe_device(device: torch.device) -> str:
+    if device.type == 'cuda':
+        p = torch.cuda.get_device_properties(device)
+        return f'cuda:{device.index} {p.name} ({p.total_memory / 2**30:.0f} GiB)'
+    return f'cpu ({torch.get_num_threads()} threads)'
+
+
+def load_texture(path, size: int) -> torch.Tensor:
+    try:
+        im = open_rgb(path)
+    except ImageError as e:
+        raise UsageError(f'the texture {path} cannot be used: {e}. Give a .jpg or .png image.') from None
+    return to_tensor(resize_long_side(im, size)).unsqueeze(0)
+
+
+def settings(args: dict) -> tuple[dict, dict | None]:
+    """The run's complete config, and the checkpoint record when resuming."""
+    record = None
+    if 'resume' in args:
+        try:
+            path = ckpt.find_checkpoint(args['resume'])
+            record = ckpt.load_record(path)
+        except (FileNotFoundError, ValueError) as e:
+            raise UsageError(str(e)) from None
+        if 'optimizer' not in record:
+            raise UsageError(f'{path} is a finished model, not a checkpoint: it cannot be resumed')
+        config = dict(record['config'])
+        config.update({k: v for k, v in args.items() if k in RESUMABLE_OVERRIDES})
+        config['resume'] = str(path)
+        config['out'] = args.get('out') or str(path.parent.parent)
+        return config, record
+    missing = [f'--{k}' for k in ('data_dir', 'texture') if k not in args]
+    if missing:
+        raise UsageError(f'{" and ".join(missing)} required (or --resume RUN_DIR)')
+    config = {**DEFAULTS, **args}
+    if config.get('workers') is None:
+        config['workers'] = min(8, max(0, (os.cpu_count() or 2) // 2))
+    if len(config['style_weights']) != len(STYLE_LAYERS):
+        raise UsageError(f'--style_weights needs {len(STYLE_LAYERS)} numbers (relu1_1..relu5_1), '
+                         f'got {len(config["style_weights"])}')
+    for k in ('iterations', 'batch_size', 'image_size', 'style_size', 'checkpoint_every', 'preview_every', 'scales'):
+        if config[k] < 1:
+            raise UsageError(f'--{k} must be at least 1')
+    if 'out' not in config:
+        stem = Path(config['texture']).stem
+        config['out'] = str(REPO / 'runs' / f'{datetime.now():%Y%m%d-%H%M%S}-{stem}')
+    return config, None
+
+
+def held_out_split(paths: list, count: int) -> tuple[list, list]:
+    """A fixed few photos for previews, kept out of training when there are enough."""
+    order = sorted(paths)
+    random.Random(0).shuffle(order)
+    previews = sorted(order[:count])
+    train = [p for p in paths if p not in set(previews)] if len(paths) > 2 * count else list(paths)
+    return train, previews
+
+
+class StopRequest:
+    """SIGINT/SIGTERM ask for a clean stop after the current iteration; a second one aborts."""
+
+    def __init__(self):
+        self.requested = False
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        log.warning('stop requested: finishing this iteration, then saving a checkpoint and model.pth')
+
+
+def _ignore_sigint(_worker_id):
+    # Ctrl-C reaches the whole process group; the main process decides when to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def rng_state() -> dict:
+    state = {'torch': torch.get_rng_state(), 'python': random.getstate()}
+    if torch.cuda.is_available():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict):
+    torch.set_rng_state(state['torch'])
+    random.setstate(state['python'])
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
+
+
+class Visdom:
+    """--viz: curves and previews mirrored to a visdom server (optional dependency)."""
+
+    def __init__(self, env: str):
+        try:
+            import visdom
+        except ImportError:
+            raise UsageError('--viz needs visdom: `.venv/bin/pip install visdom`, then start the '
+                             'server with `.venv/bin/python -m visdom.server`') from None
+        self.vis = visdom.Visdom(env=env, raise_exceptions=False)
+        if not self.vis.check_connection(timeout_seconds=3):
+            raise UsageError('--viz: no visdom server answers at localhost:8097. Start one with '
+                             '`.venv/bin/python -m visdom.server` (or leave out --viz).')
+
+    def losses(self, it, style, content):
+        self.vis.line(X=[[it, it]], Y=[[style, content]], win='loss', update='append',
+                      opts=dict(title='losses', legend=['style', 'content'], ytype='log'))
+
+    def preview(self, image: torch.Tensor):
+        self.vis.image(image.clamp(0, 1), win='preview', opts=dict(title='preview'))
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+
+
+def train(config: dict, record: dict | None = None) -> int:
+    world = int(os.environ.get('WORLD_SIZE', 1))
+    rank = int(os.environ.get('RANK', 0))
+    device = resolve_device(config['device'])
+    if world > 1:
+        dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
+    master = rank == 0
+    torch.manual_seed(config['seed'] + rank)
+    random.seed(config['seed'] + rank)
+    cuda = device.type == 'cuda'
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else None
+    memory_format = torch.channels_last if cuda else torch.contiguous_format
+
+    # Data: fail before anything is written if the photos or the texture are unusable.
+    data_dir = resolve_data_dir(config['data_dir'])
+    scan = scan_folder(data_dir)
+    texture_path = resolve_texture(config['texture'])
+    texture = load_texture(texture_path, config['style_size'])
+    train_paths, preview_paths = held_out_split(scan.usable, PREVIEW_PHOTOS)
+    log.info('%s', scan.summary())
+    for path, reason in scan.skipped[:20]:
+        log.warning('skipped %s: %s', path, reason)
+
+    run_dir = Path(config['out'])
+    if master:
+        if record is None and (run_dir / 'events.jsonl').exists():
+            raise UsageError(f'{run_dir} already holds a run. Continue it with --resume {run_dir}, '
+                             'or give another --out.')
+        for sub in ('checkpoints', 'previews'):
+            (run_dir / sub).mkdir(parents=True, exist_ok=True)
+
+    generator = Generator(scales=config['scales'], norm=config['norm'], noise=config['noise'])
+    vgg = load_vgg19(config['vgg_weights'])
+    loss_fn = TextureLoss(vgg, texture, config['style_weights'], config['content_weight'])
+    del vgg
+    generator.to(device, memory_format=memory_format)
+    loss_fn.to(device, memory_format=memory_format)
+    optimizer = torch.optim.Adam(generator.parameters(), lr=config['lr'])
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, config['lr_step'], config['lr_decay'])
+    scaler = torch.amp.GradScaler('cuda', enabled=amp_dtype == torch.float16)
+    start = 0
+    if record is not None:
+        generator.load_state_dict(record['state_dict'])
+        optimizer.load_state_dict(record['optimizer'])
+        scheduler.load_state_dict(record['scheduler'])
+        scaler.load_state_dict(record['scaler'])
+        set_rng_state(record['rng'])
+        start = record['iteration']
+    model = DistributedDataParallel(generator, device_ids=[device.index] if cuda else None) if world > 1 else generator
+
+    total = config['iterations']
+    config.update(
+        data_dir_resolved=str(data_dir), texture_path=str(texture_path), world_size=world,
+        device_name=describe_device(device), amp=str(amp_dtype).replace('torch.', '') if amp_dtype else 'fp32',
+        dataset=dict(usable=len(scan.usable), skipped=len(scan.skipped), reasons=scan.reasons(),
+                     preview_photos=preview_paths, held_out=len(train_paths) < len(scan.usable)),
+        versions=dict(python=platform.python_version(), torch=str(torch.__version__),
+                      torchvision=str(torchvision.__version__)),
+    )
+    events = viz = None
+    if master:
+        write_json(run_dir / 'config.json', config)
+        events = EventLog(run_dir, keep_until=start if record is not None else None)
+        save_image(to_image(torch.cat([load_crop(p, config['image_size']) for p in preview_paths], 2)),
+                   run_dir / 'previews' / 'photos.png')
+        if config['vgg_weights'] == 'random':
+            events.emit('warning', message='VGG-19 has random weights: the losses fall, but no style is learnt.')
+        if scan.skipped:
+            events.emit('warning', message='skipped ' + scan.summary().split('; skipped ')[1])
+        events.emit('start', iteration=start + 1, iterations=total, device=config['device_name'],
+                    resumed=record is not None, run_dir=str(run_dir))
+        if config['viz']:
+            viz = Visdom(env=run_dir.name)
+    log.info('run folder %s; %s; %s; %d train + %d preview photos', run_dir, config['device_name'],
+             config['amp'], len(train_paths), len(preview_paths))
+
+    loader = DataLoader(
+        ContentDataset(train_paths, config['image_size']), batch_size=config['batch_size'],
+        sampler=IterationSampler(len(train_paths), config['batch_size'], config['seed'], start, total, rank, world),
+        num_workers=config['workers'], pin_memory=cuda, persistent_workers=False,
+        prefetch_factor=4 if config['workers'] else None, worker_init_fn=_ignore_sigint,
+        generator=torch.Generator())  # its own seed source: the global RNG stream must not move
+    previews = torch.cat([load_crop(p, config['image_size']).unsqueeze(0) for p in preview_paths]).to(device)
+
+    def save_preview(it):
+        model.eval()
+        with torch.no_grad(), torch.autocast('cuda', amp_dtype) if amp_dtype else nullcontext():
+            noise = torch.Generator(device).manual_seed(0)  # the same noise every time: only the net changes
+            out = generator(previews.contiguous(memory_format=memory_format), generator=noise).float()
+        model.train()
+        strip = torch.cat(list(out), 2)
+        path = run_dir / 'previews' / f'iter_{it:07d}.png'
+        save_image(to_image(strip), path)
+        events.emit('preview', iteration=it, path=str(path.relative_to(run_dir)))
+        if viz:
+            viz.preview(strip)
+
+    def save_checkpoint(it, final=False):
+        state = ckpt.model_record(generator, it, config)
+        state.update(config=config, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
+                     scaler=scaler.state_dict(), rng=rng_state())
+        path = ckpt.checkpoint_path(run_dir, it)
+        ckpt.save(state, path)
+        events.emit('checkpoint', iteration=it, path=str(path.relative_to(run_dir)))
+        if final:
+            ckpt.save(ckpt.model_record(generator, it, config), run_dir / 'model.pth')
+
+    stop = StopRequest()
+    progress = None
+    if master and not config['verbose']:
+        from tqdm import tqdm
+        progress = tqdm(total=total, initial=start, unit='it', dynamic_ncols=True, file=sys.stderr)
+    pending = None  # losses of the last step, read one step late so the GPU never waits for them
+    rate = None     # smoothed iterations per second
+    it = start
+    t_last = time.perf_counter()
+
+    def report(report_it, losses, lr, rate):
+        style, content = losses.tolist()
+        if not math.isfinite(style + content):
+            raise FloatingPointError(f'the loss became {style + content} at iteration {report_it}: '
+                                     f'resume from the last checkpoint with a lower --lr')
+        eta = (total - report_it) / rate if rate else None
+        events.emit('iteration', iteration=report_it, style=style, content=content, total=style + content,
+                    lr=lr, images_per_s=round(rate * config['batch_size'] * world, 2) if rate else None,
+                    eta_s=round(eta, 1) if eta is not None else None)
+        if config['verbose']:
+            print(f'iter {report_it}/{total}  style {style:.4g}  content {content:.4g}  total {style + content:.4g}',
+                  flush=True)
+        elif progress is not None:
+            progress.set_postfix(style=f'{style:.3g}', content=f'{content:.3g}', refresh=False)
+        if viz:
+            viz.losses(report_it, style, content)
+
+    model.train()
+    for photos in loader:
+        it += 1
+        photos = photos.to(device, non_blocking=True).contiguous(memory_format=memory_format)
+        with torch.autocast('cuda', amp_dtype) if amp_dtype else nullcontext():
+            style, content = loss_fn(model(photos), photos)
+            loss = style + content
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        lr = scheduler.get_last_lr()[0]
+        scheduler.step()
+
+        now = time.perf_counter()
+        rate = 1 / (now - t_last) if rate is None else 0.9 * rate + 0.1 / (now - t_last)
+        t_last = now
+        if master:
+            losses = torch.stack([style.detach(), content.detach()]).float()
+            if cuda:
+                done_event = torch.cuda.Event()
+                losses = losses.to('cpu', non_blocking=True)
+                done_event.record()
+                if pending:
+                    pending[-1].synchronize()
+                    report(*pending[:-1])
+                pending = (it, losses, lr, rate, done_event)
+            else:
+                report(it, losses, lr, rate)
+            if progress is not None:
+                progress.update(1)
+        last = it == total or stop.requested
+        if master and (it % config['preview_every'] == 0 or last):
+            save_preview(it)
+        if master and (it % config['checkpoint_every'] == 0 or last):
+            if pending:
+                pending[-1].synchronize()
+                report(*pending[:-1])
+                pending = None
+            save_checkpoint(it, final=last)
+        if stop.requested:
+            break
+    if progress is not None:
+        progress.close()
+    if master:
+        if pending:
+            pending[-1].synchronize()
+            report(*pending[:-1])
+        if it == start:  # nothing left to do, e.g. resuming a finished run
+            save_checkpoint(it, final=True)
+        events.emit('done', iteration=it, stopped=stop.requested and it < total, model='model.pth')
+        events.close()
+        log.info('done: %s', run_dir / 'model.pth')
+    if world > 1:
+        dist.destroy_process_group()
+    return 0
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(message)s', datefmt='%H:%M:%S')
+    try:
+        config, record = settings(parse_args(argv))
+        return train(config, record)
+    except (UsageError, DatasetError, VGGWeightsUnavailable) as e:
+        log.error('%s', e)
+        _record_error(locals().get('config'), str(e))
+        return 2
+    except Exception as e:
+        _record_error(locals().get('config'), f'{type(e).__name__}: {e}')
+        raise
+
+
+def _record_error(config, message):
+    """Put the error in the run's events too, when the run folder exists, so a UI sees why."""
+    out = config and config.get('out')
+    if out and os.path.isdir(out) and int(os.environ.get('RANK', 0)) == 0:
+        try:
+            EventLog(out).emit('error', message=message)
+        except OSError:
+            pass  # e.g. the disk is full: the message is on stderr already
+
+
+if __name__ == '__main__':
+    sys.exit(main())
