@@ -12,6 +12,7 @@ import os
 import torch
 import torch.nn as nn
 from torchvision.models import VGG19_Weights, vgg19
+from torchvision.models.vgg import cfgs, make_layers
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +50,30 @@ def _how_to_provide() -> str:
     return HOW_TO_PROVIDE.format(filename=filename, cache_dir=cache_dir, url=url)
 
 
-def load_vgg19(spec: str = 'imagenet') -> nn.Module:
-    """`imagenet` (torchvision's IMAGENET1K_V1, via the torch cache), `random`, or a file path."""
+def _features(seed: int | None = None) -> nn.Sequential:
+    """VGG-19's convolutional part alone: the classifier (120M parameters) is never needed."""
+    # fork_rng: building the loss network must not move the training run's RNG stream.
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        features = make_layers(cfgs['E'])
+        for m in features:
+            if isinstance(m, nn.Conv2d):  # torchvision's VGG init
+                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+                nn.init.zeros_(m.bias)
+    return features
+
+
+def load_vgg19(spec: str = 'imagenet') -> nn.Sequential:
+    """VGG-19 features from `imagenet` (torchvision's IMAGENET1K_V1, via the torch cache),
+    `random` (seeded), or a file path (a torchvision VGG-19 state dict, or its features alone)."""
     if spec == 'random':
         log.warning('VGG-19 has RANDOM weights (seed %d): losses are computed, but the network '
                     'will not learn the texture. Use this for tests only.', RANDOM_SEED)
-        # fork_rng: the random VGG must not move the training run's RNG stream.
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(RANDOM_SEED)
-            model = vgg19(weights=None)
+        features = _features(RANDOM_SEED)
     elif spec == 'imagenet':
         try:
-            model = vgg19(weights=VGG19_Weights.IMAGENET1K_V1)
+            features = vgg19(weights=VGG19_Weights.IMAGENET1K_V1).features
         except Exception as e:  # no network, proxy, partial download...
             raise VGGWeightsUnavailable(f'Could not load VGG-19 weights ({e}).\n{_how_to_provide()}') from e
     else:
@@ -70,15 +83,13 @@ def load_vgg19(spec: str = 'imagenet') -> nn.Module:
             state = torch.load(spec, map_location='cpu', weights_only=True)
             if isinstance(state, dict) and 'state_dict' in state:
                 state = state['state_dict']
-            model = vgg19(weights=None)
-            # A features-only state dict (keys '0.weight', ...) is accepted too.
-            if all(not k.startswith(('features.', 'classifier.')) for k in state):
-                model.features.load_state_dict(state)
-            else:
-                model.load_state_dict(state)
+            if any(k.startswith('features.') for k in state):
+                state = {k[len('features.'):]: v for k, v in state.items() if k.startswith('features.')}
+            features = _features()
+            features.load_state_dict(state)
         except Exception as e:
             raise VGGWeightsUnavailable(f'{spec} is not a VGG-19 state dict ({e}).\n{_how_to_provide()}') from e
-    return model.eval()
+    return features.eval()
 
 
 class VGGFeatures(nn.Module):
@@ -87,14 +98,13 @@ class VGGFeatures(nn.Module):
     `forward(x, layers)` returns {name: activation} and stops at the deepest layer asked for.
     """
 
-    def __init__(self, vgg: nn.Module, layers):
+    def __init__(self, vgg: nn.Sequential, layers):
         super().__init__()
         unknown = set(layers) - set(LAYER_INDEX)
         if unknown:
             raise ValueError(f'unknown VGG-19 layers {sorted(unknown)}; known: {list(LAYER_INDEX)}')
         self.layers = tuple(layers)
-        features = vgg.features if hasattr(vgg, 'features') else vgg
-        self.body = features[: max(LAYER_INDEX[l] for l in layers) + 1]
+        self.body = vgg[: max(LAYER_INDEX[l] for l in layers) + 1]
         self.body.requires_grad_(False)
         self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))

@@ -125,7 +125,10 @@ def voronoi_edge(rng, cells, n=SIZE, jitter=0.9, warp=None):
     ids = np.stack([c[2] for c in cand])
     d2 = (yy - cy) ** 2 + (xx - cx) ** 2
     k = np.argmin(d2, axis=0)
-    take = lambda a: np.take_along_axis(a, k[None], 0)[0]
+
+    def take(a):
+        return np.take_along_axis(a, k[None], 0)[0]
+
     ny, nx, cid = take(cy), take(cx), take(ids)
     f1 = np.sqrt(take(d2))
     # distance to the bisector between the nearest point and every other candidate
@@ -152,7 +155,7 @@ def stained_glass(seed=11):
     """Voronoi stained-glass mosaic: jewel-toned glass panes with dark lead came."""
     rng = np.random.default_rng(seed)
     warp = (noise(rng, beta=3.0, fmin=2) * 4.0, noise(rng, beta=3.0, fmin=2) * 4.0)
-    f1, edge, cid, near = voronoi_edge(rng, 11, jitter=0.95, warp=warp)
+    _, edge, cid, _ = voronoi_edge(rng, 11, jitter=0.95, warp=warp)
     jewels = ["#b3122b", "#e0452a", "#f2a516", "#f7d046", "#1f8a4c", "#5cbf3a",
               "#0f5fa8", "#2d9fd9", "#1c2f8f", "#6b2fa0", "#c0398f", "#0f8c8c"]
     cols = np.array([hexcol(c) for c in jewels])
@@ -192,7 +195,7 @@ def starry_swirls(seed=23):
     rng = np.random.default_rng(seed)
     n = SIZE
     # stream function from smooth noise plus a few periodic vortices -> divergence-free flow
-    psi = noise(rng, beta=3.2, fmin=1.5) * 1.0
+    psi = noise(rng, beta=3.2, fmin=1.5)
     yy, xx = np.mgrid[0:n, 0:n].astype(np.float64)
     for _ in range(7):
         cy, cx = rng.random(2) * n
@@ -209,14 +212,18 @@ def starry_swirls(seed=23):
     m0 = 0.15 * np.median(mag)
     vy /= np.sqrt(mag ** 2 + m0 ** 2)
     vx /= np.sqrt(mag ** 2 + m0 ** 2)
-    # paint colour field: blues / teals with golden and cream accents
-    t = 0.5 + 0.28 * noise(rng, beta=2.6, fmin=1.5) + 0.10 * noise(rng, beta=1.5, fmin=8, fmax=60)
+    # paint colour field: blues / teals with golden and cream accents. It is a
+    # function of the stream function (mostly), so colour bands follow the swirls
+    # and smearing along streamlines does not produce hard seams.
+    pn = (psi - psi.mean()) / psi.std()
+    t = (0.5 + 0.26 * pn + 0.06 * np.sin(3.0 * pn * np.pi)
+         + 0.05 * noise(rng, beta=2.6, fmin=1.5) + 0.04 * noise(rng, beta=1.5, fmin=8, fmax=60))
     paint = palette_ramp(t, ["#0b1a4a", "#123d8a", "#1f66b8", "#3d8fd0", "#8cc7d9",
                              "#f0e4a6", "#f2c230", "#e08f1d"])
     # stroke-scale dab noise: each dab is a few pixels wide with its own tint
     dab = rng.standard_normal((n, n, 3)) * 0.22 + rng.standard_normal((n, n, 1)) * 0.25
-    dab = blur(dab, 1.2) * 3.0
-    src = np.clip(paint + 0.35 * dab, 0, 1)
+    dab = blur(dab, 1.0) * 3.0
+    src = np.clip(paint + 0.5 * dab, 0, 1)
     # line-integral convolution along the flow (both directions)
     steps = 18
     acc = src.copy()
@@ -371,7 +378,8 @@ def marbled_paper(seed=67):
     """Combed paper marbling (ebru): colour bands dragged by tines and swirls."""
     rng = np.random.default_rng(seed)
     n = SIZE
-    yy, xx = np.mgrid[0:n, 0:n].astype(np.float64)
+    ss = 3  # supersampling: the flow is evaluated on a 3x finer grid
+    yy, xx = (np.mgrid[0:n * ss, 0:n * ss].astype(np.float64) + 0.5) / ss - 0.5
     y = yy.copy()
     x = xx.copy()
 
@@ -385,13 +393,15 @@ def marbled_paper(seed=67):
     def wave(coord, across, amp, periods, phase):
         return coord - amp * np.sin(2 * np.pi * periods * across / n + phase)
 
+    # a "flame" pattern: a slow wave, a comb drawn down then back up between the
+    # first tines (gel-git), a sideways serpentine, then a fine comb
     ops = [
-        ("y", lambda c, a: wave(c, a, 14.0, 2, 0.3)),
-        ("x", lambda c, a: comb(c, a, 64.0, 0.0, 26.0, 6.0)),
-        ("y", lambda c, a: comb(c, a, 32.0, 8.0, 20.0, 5.0)),
-        ("x", lambda c, a: wave(c, a, 10.0, 3, 1.1)),
-        ("y", lambda c, a: comb(c, a, 128.0, 40.0, -30.0, 12.0)),
-        ("x", lambda c, a: wave(c, a, 6.0, 6, 2.0)),
+        ("y", lambda c, a: wave(c, a, 24.0, 1, 0.3)),
+        ("y", lambda c, a: comb(c, a, 64.0, 0.0, 60.0, 10.0)),
+        ("y", lambda c, a: comb(c, a, 64.0, 32.0, -60.0, 10.0)),
+        ("x", lambda c, a: wave(c, a, 20.0, 3, 0.5)),
+        ("x", lambda c, a: wave(c, a, 30.0, 1, 2.0)),
+        ("y", lambda c, a: comb(c, a, 16.0, 0.0, 10.0, 3.0)),
     ]
     for axis, f in reversed(ops):
         if axis == "y":
@@ -399,25 +409,20 @@ def marbled_paper(seed=67):
         else:
             x = f(x, y)
     # gentle turbulence, as if the bath moved
-    y = y + noise(rng, beta=3.0, fmin=2) * 4.0
-    x = x + noise(rng, beta=3.0, fmin=2) * 4.0
+    y = y + sample_wrap(noise(rng, beta=3.0, fmin=2), yy, xx) * 4.0
+    x = x + sample_wrap(noise(rng, beta=3.0, fmin=2), yy, xx) * 4.0
     # initial ink: stripes of varying width in a rich palette
     inks = ["#0b3954", "#087e8b", "#bfd7ea", "#ff5a5f", "#c81d25", "#f6ae2d",
             "#fdf0d5", "#33658a", "#86bbd8", "#2f4858", "#f26419", "#ffe8c2"]
-    widths = rng.uniform(6, 22, 60)
+    widths = rng.uniform(4, 16, 200)
     period = float(n)
     widths = widths[np.cumsum(widths) <= period]
     widths = np.append(widths, period - widths.sum())
     edges = np.cumsum(widths)
     cols = np.array([hexcol(inks[i % len(inks)]) for i in range(len(widths))])
-    # render with 3x3 supersampling of the stripe lookup for smooth edges
-    acc = np.zeros((n, n, 3))
-    for oy in (-1 / 3, 0, 1 / 3):
-        for ox in (-1 / 3, 0, 1 / 3):
-            s = (y + oy + 0.35 * (x + ox) * 0) % period
-            idx = np.searchsorted(edges, s, side="right")
-            acc += cols[np.clip(idx, 0, len(cols) - 1)]
-    rgb = acc / 9.0
+    idx = np.searchsorted(edges, y % period, side="right")
+    rgb = cols[np.clip(idx, 0, len(cols) - 1)]
+    rgb = rgb.reshape(n, ss, n, ss, 3).mean(axis=(1, 3))  # box-filter down to n x n
     # paper tooth and slight ink unevenness
     rgb = rgb * (1.0 + 0.04 * noise(rng, beta=1.5, fmin=10, fmax=150))[..., None]
     return to_image(rgb)

@@ -28,23 +28,43 @@ def is_image_name(path) -> bool:
 
 
 def check_image(path) -> tuple[int, int]:
-    """Cheap validity check from the header (no full decode): returns (width, height)."""
+    """Cheap validity check without a full decode: returns (width, height).
+
+    Reads the header, and for PNG the chunk checksums (verify). A JPEG has no checksums, but a
+    whole one ends with an EOI marker; only one without is decoded to find out.
+    """
     if os.path.getsize(path) == 0:
         raise ImageError('empty file (0 bytes)')
     try:
         with Image.open(path) as im:
-            w, h = im.size
-            if w * h > MAX_PIXELS:
-                raise ImageError(f'too large ({w}x{h} = {w * h / 1e6:.0f} megapixels; the limit is '
-                                 f'{MAX_PIXELS / 1e6:.0f})')
+            w, h, fmt = *im.size, im.format
+            _check_size(w, h)
             im.verify()
     except ImageError:
         raise
     except Image.DecompressionBombError as e:
         raise ImageError(f'too large ({e})') from None
     except Exception as e:
-        raise ImageError(f'not a readable image ({type(e).__name__}: {e})') from None
+        raise _decode_error(e) from None
+    if fmt == 'JPEG':
+        with open(path, 'rb') as f:
+            f.seek(max(0, os.path.getsize(path) - 32))
+            whole = b'\xff\xd9' in f.read()
+        if not whole:
+            open_rgb(path)  # raises if it really is truncated
     return w, h
+
+
+def _check_size(w, h):
+    if w * h > MAX_PIXELS:
+        raise ImageError(f'too large ({w}x{h} = {w * h / 1e6:.0f} megapixels; the limit is {MAX_PIXELS / 1e6:.0f})')
+
+
+def _decode_error(e: Exception) -> ImageError:
+    text = f'{type(e).__name__}: {e}'
+    if 'truncated' in str(e).lower() or isinstance(e, EOFError):
+        return ImageError(f'truncated ({text})')
+    return ImageError(f'not a readable image ({text})')
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:
@@ -74,8 +94,7 @@ def open_rgb(path, min_side: int | None = None) -> Image.Image:
     try:
         with Image.open(path) as im:
             w, h = im.size
-            if w * h > MAX_PIXELS:
-                raise ImageError(f'too large ({w}x{h}; the limit is {MAX_PIXELS / 1e6:.0f} megapixels)')
+            _check_size(w, h)
             if min_side and im.format == 'JPEG':
                 scale = min(w, h) / min_side
                 if scale >= 2:
@@ -88,7 +107,7 @@ def open_rgb(path, min_side: int | None = None) -> Image.Image:
     except Image.DecompressionBombError as e:
         raise ImageError(f'too large ({e})') from None
     except Exception as e:
-        raise ImageError(f'not a readable image ({type(e).__name__}: {e})') from None
+        raise _decode_error(e) from None
 
 
 def resize_long_side(im: Image.Image, size: int) -> Image.Image:

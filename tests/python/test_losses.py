@@ -1,0 +1,131 @@
+import numpy as np
+import pytest
+import torch
+from torchvision.models import vgg19
+
+from models.losses import TextureLoss, content_loss, gram_matrix, style_loss
+from models.vgg import LAYER_INDEX, VGGFeatures, VGGWeightsUnavailable, load_vgg19
+
+
+def test_gram_matrix_by_hand():
+    f = torch.arange(2 * 3 * 2 * 2, dtype=torch.float32).reshape(2, 3, 2, 2) / 10
+    g = gram_matrix(f)
+    a = f.numpy()
+    for b in range(2):
+        for i in range(3):
+            for j in range(3):
+                want = sum(a[b, i, y, x] * a[b, j, y, x] for y in range(2) for x in range(2)) / (3 * 2 * 2)
+                assert g[b, i, j].item() == pytest.approx(want, rel=1e-6)
+
+
+def test_style_loss_by_hand():
+    g1 = [torch.tensor([[[1., 2.], [2., 4.]]]), torch.tensor([[[0., 1.], [1., 0.]]])]
+    t = [torch.tensor([[[0., 2.], [2., 0.]]]), torch.tensor([[[1., 1.], [1., 1.]]])]
+    # layer 1: diffs 1,0,0,4 -> mse (1+16)/4; layer 2: diffs 1,0,0,1 -> mse 2/4
+    assert style_loss(g1, t, [2.0, 3.0]).item() == pytest.approx(2 * 17 / 4 + 3 * 2 / 4)
+    # A (1, C, C) texture Gram applies to every sample of a batch.
+    batch = [torch.cat([g, g]) for g in g1]
+    assert style_loss(batch, t, [2.0, 3.0]).item() == pytest.approx(2 * 17 / 4 + 3 * 2 / 4)
+
+
+def test_content_loss_by_hand():
+    a, b = torch.zeros(1, 2, 2, 2), torch.ones(1, 2, 2, 2) * 3
+    assert content_loss(a, b, 1e3).item() == pytest.approx(9e3)
+
+
+@pytest.fixture(scope='module')
+def vgg():
+    return load_vgg19('random')
+
+
+def test_random_vgg_is_seeded_and_leaves_the_global_rng_alone(vgg):
+    torch.manual_seed(123)
+    before = torch.rand(3)
+    torch.manual_seed(123)
+    again = load_vgg19('random')
+    after = torch.rand(3)
+    torch.testing.assert_close(before, after)
+    for p, q in zip(vgg.parameters(), again.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_features_stop_at_the_deepest_layer_needed(vgg):
+    feats = VGGFeatures(vgg, ('relu1_1', 'relu4_2'))
+    assert len(feats.body) == LAYER_INDEX['relu4_2'] + 1
+    calls = []
+    hooks = [m.register_forward_hook(lambda *a, i=i: calls.append(i)) for i, m in enumerate(feats.body)]
+    out = feats(torch.rand(1, 3, 32, 32), layers=('relu1_1',))
+    assert set(out) == {'relu1_1'} and max(calls) == LAYER_INDEX['relu1_1']
+    for h in hooks:
+        h.remove()
+    assert all(not p.requires_grad for p in feats.parameters())
+    feats.train()
+    assert not feats.training
+
+
+def test_texture_loss_matches_a_direct_computation(vgg):
+    torch.manual_seed(0)
+    texture, photo, output = torch.rand(1, 3, 40, 40), torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    weights = [5, 6, 2, 2, 2]
+    loss = TextureLoss(vgg, texture, weights, 1e3)
+    style, content = loss(output, photo)
+
+    mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+    std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+    def acts(x):
+        out, x = {}, (x - mean) / std
+        for i, m in enumerate(vgg[:30]):
+            x = m(x)
+            out[i] = x.clone()
+        return out
+
+    def gram(f):
+        b, c, h, w = f.shape
+        f = f.reshape(b, c, h * w)
+        return f @ f.transpose(1, 2) / (c * h * w)
+
+    with torch.no_grad():
+        ta, oa, pa = acts(texture), acts(output), acts(photo)
+    idx = [1, 6, 11, 20, 29]
+    want_style = sum(w * ((gram(oa[i]) - gram(ta[i])) ** 2).mean() for w, i in zip(weights, idx))
+    want_content = 1e3 * ((oa[22] - pa[22]) ** 2).mean()
+    assert style.item() == pytest.approx(want_style.item(), rel=1e-4)
+    assert content.item() == pytest.approx(want_content.item(), rel=1e-4)
+
+
+def test_loss_gradients_flow_to_the_output_only(vgg):
+    loss = TextureLoss(vgg, torch.rand(1, 3, 32, 32))
+    out = torch.rand(1, 3, 32, 32, requires_grad=True)
+    photo = torch.rand(1, 3, 32, 32, requires_grad=True)
+    style, content = loss(out, photo)
+    (style + content).backward()
+    assert out.grad.abs().sum() > 0
+    assert photo.grad is None  # content targets are computed without a graph
+
+
+def test_wrong_number_of_style_weights(vgg):
+    with pytest.raises(ValueError, match='5 style weights'):
+        TextureLoss(vgg, torch.rand(1, 3, 32, 32), [1, 2, 3])
+
+
+def test_vgg_weights_from_a_file(tmp_path, vgg):
+    path = tmp_path / 'vgg.pth'
+    full = vgg19(weights=None)  # a whole torchvision VGG-19 state dict, as downloaded
+    full.features.load_state_dict(vgg.state_dict())
+    torch.save(full.state_dict(), path)
+    loaded = load_vgg19(str(path))
+    assert all(torch.equal(p, q) for p, q in zip(vgg.parameters(), loaded.parameters()))
+    torch.save(vgg.state_dict(), tmp_path / 'features.pth')  # features-only files work too
+    loaded = load_vgg19(str(tmp_path / 'features.pth'))
+    assert all(torch.equal(p, q) for p, q in zip(vgg.parameters(), loaded.parameters()))
+
+
+def test_missing_or_bad_vgg_weights_say_how_to_provide_them(tmp_path):
+    with pytest.raises(VGGWeightsUnavailable, match='--vgg_weights random') as e:
+        load_vgg19(str(tmp_path / 'nope.pth'))
+    assert 'vgg19-dcbb9e9d.pth' in str(e.value)
+    bad = tmp_path / 'bad.pth'
+    bad.write_text('not a model')
+    with pytest.raises(VGGWeightsUnavailable, match='not a VGG-19 state dict'):
+        load_vgg19(str(bad))

@@ -1,0 +1,95 @@
+"""The trainer CLI end to end: real processes, a real run folder, random VGG, tiny images."""
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from conftest import REPO, TINY, events, train_cli
+from worker.checkpoint import list_checkpoints, load_generator, load_record
+from worker.events import EVENT_FIELDS
+
+
+def test_loss_falls_and_the_run_folder_is_complete(photos, texture, tmp_path):
+    run = tmp_path / 'run'
+    train_cli('--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 30, *TINY,
+              '--image_size', 64, '--checkpoint_every', 10, '--preview_every', 10)
+    its = events(run, 'iteration')
+    assert [e['iteration'] for e in its] == list(range(1, 31))
+    first, last = sum(e['total'] for e in its[:5]) / 5, sum(e['total'] for e in its[-5:]) / 5
+    assert last < 0.7 * first, (first, last)
+    for e in events(run):  # every event carries its schema's fields
+        assert set(EVENT_FIELDS[e['type']]) <= set(e), e
+    assert events(run)[-1]['type'] == 'done' and events(run)[-1]['stopped'] is False
+    assert [e['iteration'] for e in events(run, 'checkpoint')] == [10, 20, 30]
+    assert [e['iteration'] for e in events(run, 'preview')] == [10, 20, 30]
+    assert all((run / e['path']).is_file() for e in events(run, 'preview') + events(run, 'checkpoint'))
+    config = json.loads((run / 'config.json').read_text())
+    assert config['vgg_weights'] == 'random' and config['style_weights'] == [5, 6, 2, 2, 2]
+    assert config['dataset']['usable'] == 12 and config['dataset']['held_out']
+    assert config['versions']['torch'] == str(torch.__version__)
+    g = load_generator(run / 'model.pth')
+    assert g(torch.rand(1, 3, 50, 70)).shape == (1, 3, 50, 70)
+    rec = load_record(run / 'checkpoints' / 'iter_0000030.pth')
+    assert {'optimizer', 'scheduler', 'rng', 'config', 'state_dict'} <= set(rec)
+    assert not list(run.rglob('.tmp-*'))  # no temporary files left behind
+
+
+def test_resume_reproduces_the_uninterrupted_run(photos, texture, tmp_path):
+    common = ['--data_dir', photos, '--texture', texture, *TINY, '--seed', 3, '--checkpoint_every', 6,
+              '--preview_every', 100]
+    whole, part = tmp_path / 'whole', tmp_path / 'part'
+    train_cli(*common, '--out', whole, '--iterations', 14)
+    train_cli(*common, '--out', part, '--iterations', 8)  # checkpoints at 6 and 8 (the end)
+    # Resume from iteration 6, as if the run had been killed after that checkpoint.
+    train_cli('--resume', part / 'checkpoints' / 'iter_0000006.pth', '--iterations', 14)
+    a = [(e['iteration'], e['style'], e['content']) for e in events(whole, 'iteration')]
+    b = [(e['iteration'], e['style'], e['content']) for e in events(part, 'iteration')]
+    assert [i for i, *_ in b] == list(range(1, 15))  # events after 6 dropped: one curve
+    for (i, s1, c1), (j, s2, c2) in zip(a, b):
+        assert i == j and s1 == pytest.approx(s2, rel=1e-5) and c1 == pytest.approx(c2, rel=1e-5), i
+    assert [e['resumed'] for e in events(part, 'start')] == [False, True]
+    assert sum(e['type'] == 'done' for e in events(part)) == 1
+
+
+def test_sigterm_finishes_the_iteration_and_leaves_a_loadable_model(photos, texture, tmp_path):
+    run = tmp_path / 'run'
+    proc = subprocess.Popen([sys.executable, '-m', 'worker.train', '--data_dir', photos, '--texture', texture,
+                             *map(str, ['--out', run, '--iterations', 100000, '--checkpoint_every', 100000, *TINY])],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (run / 'events.jsonl').exists() or len(events(run, 'iteration')) < 3:
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0
+    done = events(run)[-1]
+    assert done['type'] == 'done' and done['stopped'] is True
+    (ckpt,) = list_checkpoints(run)
+    assert load_record(ckpt)['iteration'] == done['iteration']
+    load_generator(run / 'model.pth')
+    load_generator(ckpt)
+
+
+def test_bad_inputs_give_clear_errors(photos, texture, tmp_path):
+    bad_texture = tmp_path / 'texture.png'
+    bad_texture.write_text('not an image')
+    r = train_cli('--data_dir', photos, '--texture', bad_texture, *TINY, '--out', tmp_path / 'a', check=False)
+    assert r.returncode == 2 and 'cannot be used' in r.stderr and 'not a readable image' in r.stderr
+    r = train_cli('--data_dir', tmp_path / 'nowhere', '--texture', texture, *TINY, check=False)
+    assert r.returncode == 2 and 'does not exist' in r.stderr
+    r = train_cli('--texture', texture, check=False)
+    assert r.returncode == 2 and '--data_dir' in r.stderr
+    r = train_cli('--data_dir', photos, '--texture', texture, '--style_weights', '1,2', *TINY, check=False)
+    assert r.returncode == 2 and 'needs 5 numbers' in r.stderr
+    if not torch.cuda.is_available():
+        r = train_cli('--data_dir', photos, '--texture', texture, '--cuda', *TINY, check=False)
+        assert r.returncode == 2 and 'no CUDA GPU' in r.stderr
+    # A finished run folder is not overwritten by accident.
+    run = tmp_path / 'done'
+    train_cli('--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 2, *TINY)
+    r = train_cli('--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 2, *TINY, check=False)
+    assert r.returncode == 2 and '--resume' in r.stderr
