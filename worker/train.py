@@ -229,6 +229,18 @@ class Visdom:
 # Training
 
 
+def training_step(model, loss_fn, optimizer, scaler, photos, amp_dtype=None):
+    """One optimiser step on a batch of photos; returns the (style, content) losses, detached.
+    The benchmarks time this same function."""
+    with torch.autocast('cuda', amp_dtype) if amp_dtype else nullcontext():
+        style, content = loss_fn(model(photos), photos)
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(style + content).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return style.detach(), content.detach()
+
+
 def train(config: dict, record: dict | None = None) -> int:
     world = int(os.environ.get('WORLD_SIZE', 1))
     rank = int(os.environ.get('RANK', 0))
@@ -370,13 +382,7 @@ def train(config: dict, record: dict | None = None) -> int:
     for photos in loader:
         it += 1
         photos = photos.to(device, non_blocking=True).contiguous(memory_format=memory_format)
-        with torch.autocast('cuda', amp_dtype) if amp_dtype else nullcontext():
-            style, content = loss_fn(model(photos), photos)
-            loss = style + content
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
+        style, content = training_step(model, loss_fn, optimizer, scaler, photos, amp_dtype)
         lr = scheduler.get_last_lr()[0]
         scheduler.step()
 
@@ -384,7 +390,7 @@ def train(config: dict, record: dict | None = None) -> int:
         rate = 1 / (now - t_last) if rate is None else 0.9 * rate + 0.1 / (now - t_last)
         t_last = now
         if master:
-            losses = torch.stack([style.detach(), content.detach()]).float()
+            losses = torch.stack([style, content]).float()
             if cuda:
                 done_event = torch.cuda.Event()
                 losses = losses.to('cpu', non_blocking=True)
@@ -397,7 +403,13 @@ def train(config: dict, record: dict | None = None) -> int:
                 report(it, losses, lr, rate)
             if progress is not None:
                 progress.update(1)
-        last = it == total or stop.requested
+        if world > 1 and it % 10 == 0:
+            # Every rank must leave the loop at the same step, or DDP's next all-reduce hangs.
+            flag = torch.tensor([float(stop.requested)], device=device)
+            dist.all_reduce(flag)
+            stop.requested = flag.item() > 0
+        stopping = stop.requested if world == 1 or it % 10 == 0 else False
+        last = it == total or stopping
         if master and (it % config['preview_every'] == 0 or last):
             save_preview(it)
         if master and (it % config['checkpoint_every'] == 0 or last):
@@ -406,7 +418,7 @@ def train(config: dict, record: dict | None = None) -> int:
                 report(*pending[:-1])
                 pending = None
             save_checkpoint(it, final=last)
-        if stop.requested:
+        if stopping:
             break
     if progress is not None:
         progress.close()
@@ -416,7 +428,7 @@ def train(config: dict, record: dict | None = None) -> int:
             report(*pending[:-1])
         if it == start:  # nothing left to do, e.g. resuming a finished run
             save_checkpoint(it, final=True)
-        events.emit('done', iteration=it, stopped=stop.requested and it < total, model='model.pth')
+        events.emit('done', iteration=it, stopped=it < total, model='model.pth')
         events.close()
         log.info('done: %s', run_dir / 'model.pth')
     if world > 1:

@@ -93,3 +93,17 @@ def test_bad_inputs_give_clear_errors(photos, texture, tmp_path):
     train_cli('--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 2, *TINY)
     r = train_cli('--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 2, *TINY, check=False)
     assert r.returncode == 2 and '--resume' in r.stderr
+
+
+def test_torchrun_trains_with_ddp_on_two_processes(photos, texture, tmp_path):
+    """Two CPU ranks (gloo): the same CLI under torchrun; rank 0 writes one run folder."""
+    run = tmp_path / 'ddp'
+    r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '-m', 'worker.train',
+                        *map(str, ['--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 6,
+                                   '--checkpoint_every', 3, *TINY])],
+                       cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads((run / 'config.json').read_text())['world_size'] == 2
+    assert [e['iteration'] for e in events(run, 'iteration')] == list(range(1, 7))
+    assert [e['iteration'] for e in events(run, 'checkpoint')] == [3, 6]
+    load_generator(run / 'model.pth')
