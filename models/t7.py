@@ -49,7 +49,7 @@ def import_t7(path: str | Path, missing: str = 'torch') -> Generator:
     try:
         root = torchfile.load(str(path))
     except OSError:
-        raise
+        raise  # a missing or unreadable file already says what is wrong
     except Exception as e:
         raise ValueError(f'{path}: cannot read as a Torch 7 file ({e}); expected {expected}') from e
 

@@ -21,11 +21,13 @@ def atomic_write(path, write, mode: str = 'wb'):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(e, OSError) and e.filename is None:
+            e.filename = path  # e.g. a full disk surfaces in write(), which names no file
         raise
 
 

@@ -10,6 +10,7 @@ Every file is written atomically (worker.atomic).
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
@@ -42,7 +43,11 @@ def model_record(generator, iteration: int, config: dict) -> dict:
 
 
 def save(obj: dict, path):
-    atomic_write(path, lambda f: torch.save(obj, f))
+    # Serialise in memory first: torch.save reports a failed write (a full disk) as an opaque
+    # RuntimeError, while a plain write() raises OSError with errno ENOSPC.
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write(path, lambda f: f.write(buffer.getbuffer()))
 
 
 def checkpoint_path(run_dir, iteration: int) -> Path:

@@ -8,6 +8,7 @@ torchrun too (DistributedDataParallel; rank 0 writes the record).
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import math
 import os
@@ -445,6 +446,16 @@ def main(argv=None) -> int:
         log.error('%s', e)
         _record_error(locals().get('config'), str(e))
         return 2
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            _record_error(locals().get('config'), f'{type(e).__name__}: {e}')
+            raise
+        config = locals().get('config') or {}
+        message = (f'no room to write {e.filename or "a file"} ({e.strerror}). The last complete checkpoint is '
+                   f'intact: free some disk space, then continue with --resume {config.get("out", "RUN_DIR")}')
+        log.error('%s', message)
+        _record_error(config, message)
+        return 1
     except Exception as e:
         _record_error(locals().get('config'), f'{type(e).__name__}: {e}')
         raise

@@ -133,6 +133,27 @@ def test_matches_an_independent_numpy_forward_of_the_torch_network(name):
             assert diff < tol, f'{name} {image.shape} {dtype}: max abs diff {diff:.2e}'
 
 
+@pytest.mark.parametrize('name', NAMES)
+def test_saved_running_means_after_each_join_fit_the_imported_norms(name):
+    # The evidence for reading the short norms' missing channels from the flat storage: a join
+    # concatenates two normalised paths, so each channel's mean over an image is its norm's
+    # bias, and a circular conv maps means linearly. The mean entering the norm after the
+    # join's first conv is then image-independent, and the .t7's running mean (an average over
+    # the last training batches) must be close to it. Weight 1, bias 0 misses by 1-9 sigma.
+    import torchfile
+    seq, saved = torchfile.load(str(NETS / f'{name}.t7')), []
+    for _ in range(4):  # outermost join first: [Concat(deeper, new), pad+conv, norm, ...]
+        saved.insert(0, seq._obj[b'modules'][2]._obj)
+        seq = seq._obj[b'modules'][0]._obj[b'modules'][0]
+    g = import_t7(NETS / f'{name}.t7')
+    for join, bn in zip(g.joins, saved):
+        conv = join.convs[0][0]
+        beta = torch.cat([join.norm_deep.bias, join.norm_branch.bias]).detach().double()
+        mean = conv.bias.detach().double() + conv.weight.detach().double().sum((2, 3)) @ beta
+        z = np.abs(mean.numpy() - bn[b'running_mean']) / np.sqrt(bn[b'running_var'])
+        assert z.mean() < 1.0, f'{name}: join of {conv.in_channels} channels is {z.mean():.2f} sigma off'
+
+
 def test_identity_fill_of_the_short_norms_puts_the_saved_channels_first():
     import torchfile
     root = torchfile.load(str(NETS / 'mosaic.t7'))

@@ -88,6 +88,11 @@ def test_bad_inputs_give_clear_errors(photos, texture, tmp_path):
     if not torch.cuda.is_available():
         r = train_cli('--data_dir', photos, '--texture', texture, '--cuda', *TINY, check=False)
         assert r.returncode == 2 and 'no CUDA GPU' in r.stderr
+    try:
+        import visdom  # noqa: F401
+    except ImportError:
+        r = train_cli('--data_dir', photos, '--texture', texture, '--viz', *TINY, '--out', tmp_path / 'v', check=False)
+        assert r.returncode == 2 and 'pip install visdom' in r.stderr
     # A finished run folder is not overwritten by accident.
     run = tmp_path / 'done'
     train_cli('--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 2, *TINY)
@@ -107,3 +112,22 @@ def test_torchrun_trains_with_ddp_on_two_processes(photos, texture, tmp_path):
     assert [e['iteration'] for e in events(run, 'iteration')] == list(range(1, 7))
     assert [e['iteration'] for e in events(run, 'checkpoint')] == [3, 6]
     load_generator(run / 'model.pth')
+
+
+def test_a_full_disk_keeps_every_file_whole_and_says_how_to_continue(photos, texture, tmp_path):
+    """RLIMIT_FSIZE makes any write past 400 kB fail, as a full disk does: the checkpoint (about
+    800 kB with Adam's state) cannot be written; no partial file may be left, and the run says
+    how to continue."""
+    import resource
+
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG from write() instead of a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (400_000, 400_000))
+
+    run = tmp_path / 'full'
+    r = train_cli('--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 3, *TINY,
+                  check=False, preexec_fn=limit_file_size)
+    assert r.returncode == 1, r.stderr[-2000:]
+    assert 'no room to write' in r.stderr and f'--resume {run}' in r.stderr
+    assert not list(run.rglob('*.pth')) and not list(run.rglob('.tmp-*'))
+    assert events(run)[-1]['type'] == 'error' and 'free some disk space' in events(run)[-1]['message']
