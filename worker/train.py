@@ -269,6 +269,7 @@ def train(config: dict, record: dict | None = None) -> int:
         log.warning('skipped %s: %s', path, reason)
 
     run_dir = Path(config['out'])
+    viz = Visdom(env=run_dir.name) if master and config['viz'] else None
     if master:
         if record is None and (run_dir / 'events.jsonl').exists():
             raise UsageError(f'{run_dir} already holds a run. Continue it with --resume {run_dir}, '
@@ -304,7 +305,7 @@ def train(config: dict, record: dict | None = None) -> int:
         versions=dict(python=platform.python_version(), torch=str(torch.__version__),
                       torchvision=str(torchvision.__version__)),
     )
-    events = viz = None
+    events = None
     if master:
         write_json(run_dir / 'config.json', config)
         events = EventLog(run_dir, keep_until=start if record is not None else None)
@@ -316,8 +317,6 @@ def train(config: dict, record: dict | None = None) -> int:
             events.emit('warning', message='skipped ' + scan.summary().split('; skipped ')[1])
         events.emit('start', iteration=start + 1, iterations=total, device=config['device_name'],
                     resumed=record is not None, run_dir=str(run_dir))
-        if config['viz']:
-            viz = Visdom(env=run_dir.name)
     log.info('run folder %s; %s; %s; %d train + %d preview photos', run_dir, config['device_name'],
              config['amp'], len(train_paths), len(preview_paths))
 
