@@ -1,7 +1,7 @@
 """The event log of a run: `events.jsonl` in the run folder, one JSON object a line.
 
-This module is the single definition of the events; the worker service and Node relay them
-unchanged. Every event has `type` and `time` (Unix seconds). Paths are relative to the run
+The names are defined once, in protocol.json (read here and by Node); the worker service and
+Node relay events unchanged. Every event has `type` and `time` (Unix seconds). Paths are relative to the run
 folder.
 
 | type        | fields                                                                        |
@@ -21,16 +21,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
-EVENT_FIELDS = {
-    'start': ('iteration', 'iterations', 'device', 'resumed', 'run_dir'),
-    'iteration': ('iteration', 'style', 'content', 'total', 'lr', 'images_per_s', 'eta_s'),
-    'preview': ('iteration', 'path'),
-    'checkpoint': ('iteration', 'path'),
-    'warning': ('message',),
-    'done': ('iteration', 'stopped', 'model'),
-    'error': ('message',),
-}
+EVENT_FIELDS = {k: tuple(v) for k, v in
+                json.loads((Path(__file__).with_name('protocol.json')).read_text())['events'].items()}
 FILENAME = 'events.jsonl'
 
 

@@ -57,9 +57,18 @@ class UsageError(Exception):
     """A problem the user can fix; printed without a traceback."""
 
 
-def parse_args(argv=None) -> dict:
-    p = argparse.ArgumentParser(prog='python -m worker.train', description=__doc__.split('\n')[0],
-                                argument_default=argparse.SUPPRESS)
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        if self.raise_errors:
+            raise UsageError(message)
+        super().error(message)
+
+
+def parse_args(argv=None, raise_errors: bool = False) -> dict:
+    """Flags -> dict of the flags given. `raise_errors`: UsageError instead of exiting (the service)."""
+    p = _Parser(prog='python -m worker.train', description=__doc__.split('\n')[0],
+                argument_default=argparse.SUPPRESS)
+    p.raise_errors = raise_errors
     a = p.add_argument
     a('--data_dir', help='folder of content photos, searched recursively; `sample` for the built-in set')
     a('--texture', help='style image, or the name of a built-in texture')
@@ -87,6 +96,23 @@ def parse_args(argv=None) -> dict:
     a('--verbose', action='store_true', help="print each iteration's losses instead of a progress bar")
     a('--viz', action='store_true', help='also send curves and previews to a running visdom server')
     return vars(p.parse_args(argv))
+
+
+def argv_from_config(config: dict) -> list[str]:
+    """Trainer flags for a settings dict (what the worker service's start_run receives),
+    checked exactly as the command line checks them. Raises UsageError."""
+    argv = []
+    for key, value in config.items():
+        if key not in DEFAULTS and key not in ('data_dir', 'texture', 'out'):
+            raise UsageError(f'unknown setting {key!r}')
+        if isinstance(value, bool):
+            argv += [f'--{key}'] if value else []
+        elif isinstance(value, (list, tuple)):
+            argv += [f'--{key}', ','.join(str(v) for v in value)]
+        elif value is not None:
+            argv += [f'--{key}', str(value)]
+    settings(parse_args(argv, raise_errors=True))
+    return argv
 
 
 def _floats(s: str):
@@ -355,7 +381,8 @@ def train(config: dict, record: dict | None = None) -> int:
     progress = None
     if master and not config['verbose']:
         from tqdm import tqdm
-        progress = tqdm(total=total, initial=start, unit='it', dynamic_ncols=True, file=sys.stderr)
+        progress = tqdm(total=total, initial=start, unit='it', dynamic_ncols=True, file=sys.stderr,
+                        disable=None)  # no bar when stderr is a log file, not a terminal
     pending = None  # losses of the last step, read one step late so the GPU never waits for them
     rate = None     # smoothed iterations per second
     it = start

@@ -1,0 +1,400 @@
+"""The runs a worker service supervises: a queue, trainer processes, and their run folders.
+
+A run is a folder under the runs directory. The trainer writes the record (events.jsonl,
+checkpoints, previews, model.pth); the service adds only what the trainer cannot know:
+request.json (the settings asked for), trainer.pid, trainer.log (its stdout and stderr) and
+exit.json (its exit code). A run's state is derived from these files and the process, so a
+restarted service finds every run as it was, and re-attaches to trainers still running.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+from . import checkpoint as ckpt
+from .atomic import write_json
+from .data import DatasetError, resolve_data_dir, resolve_texture, scan_folder
+from .events import FILENAME as EVENTS, EventLog, read_events
+from .train import UsageError, argv_from_config
+
+log = logging.getLogger('tn.runs')
+REPO = Path(__file__).resolve().parents[1]
+RUN_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$')
+STOP_TIMEOUT = float(os.environ.get('TN_STOP_TIMEOUT', 60))
+POLL = 0.05  # seconds between looks at running trainers: the event latency floor
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:  # a recycled pid is not our trainer
+        return b'worker.train' in Path(f'/proc/{pid}/cmdline').read_bytes()
+    except OSError:
+        return True
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f'was killed by signal {-code} ({signal.Signals(-code).name})'
+        except ValueError:
+            return f'was killed by signal {-code}'
+    return f'exited with code {code}'
+
+
+class Run:
+    """One run folder, and its trainer process while there is one."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.id = folder.name
+        self.process: subprocess.Popen | None = None
+        self.pid: int | None = None
+        self.slots: list = []
+        self.stop_requested_at: float | None = None
+        self.offset = 0   # bytes of events.jsonl already relayed
+        self.seq = 0      # lines of events.jsonl already relayed
+        self.summary = {}
+        self._scan_events()
+
+    @property
+    def request(self) -> dict:
+        try:
+            return json.loads((self.folder / 'request.json').read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _scan_events(self):
+        """Everything known from the record so far (history is read from disk on request)."""
+        for event in read_events(self.folder / EVENTS):
+            self._note(event)
+
+    def _note(self, event: dict):
+        t = event['type']
+        s = self.summary
+        if t == 'iteration':
+            s['iteration'] = event['iteration']
+            s['losses'] = {k: event[k] for k in ('style', 'content', 'total')}
+            s['images_per_s'], s['eta_s'] = event.get('images_per_s'), event.get('eta_s')
+        elif t == 'start':
+            s['iterations'] = event['iterations']
+            s['device'] = event['device']
+        elif t == 'preview':
+            s['latest_preview'] = event['path']
+        elif t == 'checkpoint':
+            s.setdefault('checkpoints', [])
+            s['checkpoints'] = [c for c in s['checkpoints'] if c['iteration'] < event['iteration']]
+            s['checkpoints'].append({'iteration': event['iteration'], 'path': event['path']})
+        elif t == 'done':
+            s['done'] = event
+        elif t == 'error':
+            s['error'] = event['message']
+
+    @property
+    def running(self) -> bool:
+        if self.process is not None:
+            return self.process.poll() is None
+        return self.pid is not None and _alive(self.pid)
+
+    def state(self, queued: bool) -> str:
+        if self.running:
+            return 'stopping' if self.stop_requested_at else 'running'
+        if 'done' in self.summary:
+            return 'stopped' if self.summary['done'].get('stopped') else 'done'
+        if 'error' in self.summary or (self.folder / 'exit.json').exists():
+            return 'failed'
+        return 'queued' if queued else 'failed'
+
+    def info(self, queue: list) -> dict:
+        exit_info = {}
+        try:
+            exit_info = json.loads((self.folder / 'exit.json').read_text())
+        except (OSError, ValueError):
+            pass
+        request = self.request
+        s = self.summary
+        return {
+            'id': self.id, 'state': self.state(self.id in queue),
+            'created': request.get('created'), 'texture': request.get('config', {}).get('texture'),
+            'config': request.get('config', {}), 'iteration': s.get('iteration', 0),
+            'iterations': s.get('iterations', request.get('config', {}).get('iterations')),
+            'losses': s.get('losses'), 'images_per_s': s.get('images_per_s'), 'eta_s': s.get('eta_s'),
+            'latest_preview': s.get('latest_preview'), 'checkpoints': s.get('checkpoints', []),
+            'model': 'model.pth' if (self.folder / 'model.pth').exists() else None,
+            'error': s.get('error'), 'exit_code': exit_info.get('exit_code'),
+            'stderr_tail': exit_info.get('stderr_tail'),
+            'queue_position': queue.index(self.id) + 1 if self.id in queue else None,
+        }
+
+    def read_new_events(self):
+        """Complete lines appended to events.jsonl since the last call, as (seq, event)."""
+        path = self.folder / EVENTS
+        try:
+            with open(path, 'rb') as f:
+                f.seek(self.offset)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        end = data.rfind(b'\n') + 1  # a line still being written waits for the next look
+        out = []
+        for line in data[:end].splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue  # as read_events does, so history and live seq numbers agree
+            self.seq += 1
+            self._note(event)
+            out.append((self.seq, event))
+        self.offset += end
+        return out
+
+
+class RunManager:
+    """Starts queued runs when a device slot is free, follows their events, notices exits.
+
+    `on_event(run, seq, event)` and `on_state(run_info)` are called from the monitor thread.
+    """
+
+    def __init__(self, runs_dir, uploads_dir, on_event, on_state, slots=None):
+        self.runs_dir = Path(runs_dir)
+        self.uploads_dir = Path(uploads_dir)
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.on_event, self.on_state = on_event, on_state
+        self.lock = threading.RLock()
+        self.runs: dict[str, Run] = {}
+        self.queue: list[str] = []
+        self.free = list(slots if slots is not None else self._device_slots())
+        self.cpu_only = self.free == ['cpu']
+        self._closing = False
+        self._load_existing()
+        self.thread = threading.Thread(target=self._monitor, name='run-monitor', daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _device_slots():
+        import torch
+        return [str(i) for i in range(torch.cuda.device_count())] or ['cpu']
+
+    # -- what is on disk --------------------------------------------------------------------
+
+    def _load_existing(self):
+        for folder in sorted(self.runs_dir.iterdir()):
+            if not (folder.is_dir() and RUN_ID.match(folder.name) and (folder / 'request.json').exists()):
+                continue
+            run = Run(folder)
+            run.offset = (folder / EVENTS).stat().st_size if (folder / EVENTS).exists() else 0
+            run.seq = len(read_events(folder / EVENTS)) if run.offset else 0
+            self.runs[run.id] = run
+            pid_file = folder / 'trainer.pid'
+            finished = 'done' in run.summary or 'error' in run.summary or (folder / 'exit.json').exists()
+            if pid_file.exists() and not finished:
+                pid = int(pid_file.read_text().split()[0])
+                if _alive(pid):
+                    run.pid = pid  # a trainer that outlived the previous service: follow it again
+                    run.slots = run.request.get('slots', [])
+                    self.free = [s for s in self.free if s not in run.slots]
+                    log.info('re-attached to run %s (trainer pid %d)', run.id, pid)
+                else:
+                    self._mark_failed(run, None, 'the trainer ended while the worker service was down')
+            elif not finished:
+                self.queue.append(run.id)  # asked for, never started: it waits its turn again
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def create(self, config: dict) -> dict:
+        """Validate a run's settings as the trainer would, then queue it."""
+        config = dict(config)
+        gpus = int(config.pop('gpus', 1) or 1)
+        if 'data_dir' not in config or 'texture' not in config:
+            raise UsageError('a run needs data_dir (a folder of photos) and texture')
+        try:
+            scan = scan_folder(resolve_data_dir(str(config['data_dir'])))
+            texture = self.resolve_texture(str(config['texture']))
+        except DatasetError as e:
+            raise UsageError(str(e)) from None
+        config.pop('out', None)
+        argv_from_config({**config, 'texture': str(texture)})
+        if gpus > 1 and (self.cpu_only or gpus > len(self._all_slots())):
+            raise UsageError(f'{gpus} GPUs asked for; this machine has '
+                             f'{0 if self.cpu_only else len(self._all_slots())}')
+        stem = re.sub(r'[^A-Za-z0-9_-]+', '-', Path(str(config['texture'])).stem)[:40] or 'texture'
+        run_id = f'{datetime.now():%Y%m%d-%H%M%S}-{stem}-{secrets.token_hex(2)}'
+        folder = self.runs_dir / run_id
+        folder.mkdir()
+        write_json(folder / 'request.json', {
+            'config': config, 'gpus': gpus, 'created': time.time(), 'texture_path': str(texture),
+            'dataset': {'usable': len(scan.usable), 'skipped': len(scan.skipped)}})
+        with self.lock:
+            run = Run(folder)
+            self.runs[run_id] = run
+            self.queue.append(run_id)
+            info = run.info(self.queue)
+        self.on_state(info)
+        return info
+
+    def stop(self, run_id: str) -> dict:
+        run = self.get_run(run_id)
+        with self.lock:
+            if run_id in self.queue:
+                self.queue.remove(run_id)
+                EventLog(run.folder).emit('done', iteration=0, stopped=True, model=None)
+                run.read_new_events()
+            elif run.running and not run.stop_requested_at:
+                run.stop_requested_at = time.time()
+                os.kill(run.process.pid if run.process else run.pid, signal.SIGTERM)
+            info = run.info(self.queue)
+        self.on_state(info)
+        return info
+
+    def get_run(self, run_id: str) -> Run:
+        with self.lock:
+            if not isinstance(run_id, str) or run_id not in self.runs:
+                raise KeyError(f'no run {run_id!r}')
+            return self.runs[run_id]
+
+    def info(self, run_id: str) -> dict:
+        with self.lock:
+            return self.get_run(run_id).info(self.queue)
+
+    def list(self) -> dict:
+        with self.lock:
+            return {'runs': [r.info(self.queue) for r in self.runs.values()], 'queue': list(self.queue)}
+
+    def history(self, run_id: str, after: int = 0) -> list:
+        run = self.get_run(run_id)
+        with self.lock:  # the monitor cannot relay a line between our read and its own
+            events = read_events(run.folder / EVENTS)[: run.seq]
+        return [{'seq': i, 'event': e} for i, e in enumerate(events, 1) if i > after]
+
+    def resolve_texture(self, name: str) -> Path:
+        """A built-in texture name, or the name of an uploaded one. Never an arbitrary path."""
+        uploaded = [p for p in (self.uploads_dir / 'textures').glob('*') if p.stem == name]
+        if uploaded:
+            return uploaded[0]
+        if '/' in name or name.startswith('.'):
+            raise DatasetError(f'texture {name!r}: choose a built-in texture or upload one')
+        return resolve_texture(name)
+
+    def shutdown(self):
+        """Stop every trainer gracefully (checkpoint + model), waiting up to STOP_TIMEOUT."""
+        self._closing = True
+        with self.lock:
+            running = [r for r in self.runs.values() if r.running]
+            for run in running:
+                if not run.stop_requested_at:
+                    run.stop_requested_at = time.time()
+                    os.kill(run.process.pid if run.process else run.pid, signal.SIGTERM)
+        deadline = time.time() + STOP_TIMEOUT
+        while any(r.running for r in running) and time.time() < deadline:
+            time.sleep(0.1)
+        for run in running:
+            if run.running:
+                os.killpg(run.process.pid if run.process else run.pid, signal.SIGKILL)
+
+    # -- the monitor ------------------------------------------------------------------------
+
+    def _all_slots(self):
+        with self.lock:
+            return self.free + [s for r in self.runs.values() if r.running for s in r.slots]
+
+    def _start(self, run: Run, slots: list):
+        request = run.request
+        config = {**request['config'], 'texture': request['texture_path'], 'out': str(run.folder)}
+        argv = argv_from_config(config)
+        gpus = request.get('gpus', 1)
+        if gpus > 1:
+            cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={gpus}',
+                   '-m', 'worker.train', *argv]
+        else:
+            cmd = [sys.executable, '-m', 'worker.train', *argv]
+        env = dict(os.environ)
+        if slots != ['cpu']:
+            env['CUDA_VISIBLE_DEVICES'] = ','.join(slots)
+        logfile = open(run.folder / 'trainer.log', 'ab')
+        # Its own session: a Ctrl-C in the service's terminal, or the service's death, does not
+        # reach the trainer; stopping is always the service's explicit, graceful SIGTERM.
+        run.process = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=logfile,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        logfile.close()
+        run.slots = slots
+        (run.folder / 'trainer.pid').write_text(f'{run.process.pid}\n')
+        write_json(run.folder / 'request.json', {**request, 'slots': slots})
+        log.info('started run %s on %s (pid %d)', run.id, ','.join(slots), run.process.pid)
+
+    def _mark_failed(self, run: Run, code, reason=None):
+        try:
+            lines = (run.folder / 'trainer.log').read_text(errors='replace').splitlines()
+        except OSError:
+            lines = []
+        tail = '\n'.join(lines[-20:])
+        write_json(run.folder / 'exit.json', {'exit_code': code, 'stderr_tail': tail})
+        if 'done' not in run.summary and 'error' not in run.summary:
+            message = reason or f'the trainer {_describe_exit(code)} before finishing'
+            if run.summary.get('checkpoints'):
+                message += f'; its last checkpoint (iteration {run.summary["checkpoints"][-1]["iteration"]}) is usable'
+            EventLog(run.folder).emit('error', message=message)
+
+    def _monitor(self):
+        while not self._closing:
+            try:
+                self._tick()
+            except Exception:  # the monitor must outlive any one bad run folder
+                log.exception('run monitor')
+            time.sleep(POLL)
+
+    def _tick(self):
+        changed = []
+        with self.lock:
+            for run in self.runs.values():
+                if run.process is None and run.pid is None:
+                    continue
+                for seq, event in run.read_new_events():
+                    self.on_event(run.id, seq, event)
+                if run.running:
+                    if run.stop_requested_at and time.time() - run.stop_requested_at > STOP_TIMEOUT:
+                        log.warning('run %s did not stop in %ss: killing it', run.id, STOP_TIMEOUT)
+                        os.killpg(run.process.pid if run.process else run.pid, signal.SIGKILL)
+                    continue
+                code = run.process.returncode if run.process else None
+                if code != 0 or 'done' not in run.summary:
+                    self._mark_failed(run, code, None if run.process else
+                                      'the trainer ended while the worker service was restarting')
+                else:
+                    write_json(run.folder / 'exit.json', {'exit_code': 0, 'stderr_tail': ''})
+                for seq, event in run.read_new_events():
+                    self.on_event(run.id, seq, event)
+                self.free += run.slots
+                run.process, run.pid, run.slots, run.stop_requested_at = None, None, [], None
+                changed.append(run)
+            while self.queue and not self._closing:
+                run = self.runs[self.queue[0]]
+                # One run per GPU (a multi-GPU run takes several), or one at a time on the CPU.
+                want = 1 if self.cpu_only else run.request.get('gpus', 1)
+                if len(self.free) < want:
+                    break
+                slots = self.free[:want]
+                self.queue.pop(0)
+                self.free = [s for s in self.free if s not in slots]
+                try:
+                    self._start(run, slots)
+                except Exception as e:  # e.g. settings valid yesterday, texture deleted today
+                    self.free += slots
+                    EventLog(run.folder).emit('error', message=f'could not start: {e}')
+                    run.read_new_events()
+                changed.append(run)
+            infos = [r.info(self.queue) for r in changed] + (
+                [self.runs[q].info(self.queue) for q in self.queue] if changed else [])
+        for info in infos:
+            self.on_state(info)
