@@ -109,7 +109,7 @@ class Run:
         return self.pid is not None and _alive(self.pid)
 
     def state(self, queued: bool) -> str:
-        if self.running:
+        if self.process is not None or self.pid is not None:  # until the monitor has seen it end
             return 'stopping' if self.stop_requested_at else 'running'
         if 'done' in self.summary:
             return 'stopped' if self.summary['done'].get('stopped') else 'done'

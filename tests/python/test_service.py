@@ -1,0 +1,149 @@
+"""The worker service over a real socket.io connection, with real trainer processes."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+
+from conftest import REPO
+
+TOKEN = 'test-token'
+RUN = {'iterations': 40, 'image_size': 32, 'style_size': 32, 'batch_size': 2, 'vgg_weights': 'random',
+       'workers': 0, 'preview_every': 10, 'checkpoint_every': 10, 'lr': 0.01, 'texture': 'stained_glass'}
+
+
+class Service:
+    def __init__(self, tmp):
+        self.runs = tmp / 'runs'
+        env = dict(os.environ, TN_WORKER_TOKEN=TOKEN, TN_STOP_TIMEOUT='30')
+        self.proc = subprocess.Popen([sys.executable, '-m', 'worker.service', '--runs', self.runs,
+                                      '--uploads', tmp / 'uploads'], cwd=REPO, env=env,
+                                     stdout=subprocess.PIPE, text=True)
+        self.port = json.loads(self.proc.stdout.readline())['port']
+        self.url = f'http://127.0.0.1:{self.port}'
+        self.events, self.states = [], []
+        self.sio = socketio.Client()
+        self.sio.on('run_event', self.events.append)
+        self.sio.on('run_state', lambda d: self.states.append(d['run']))
+        self.sio.connect(self.url, auth={'token': TOKEN}, transports=['websocket'])
+
+    def call(self, name, data=None):
+        return self.sio.call(name, data or {}, timeout=60)
+
+    def wait(self, predicate, timeout=90):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if predicate():
+                return
+            time.sleep(0.05)
+        raise AssertionError('timed out')
+
+    def close(self, sig=signal.SIGTERM):
+        self.sio.disconnect()
+        self.proc.send_signal(sig)
+        self.proc.wait(60)
+
+
+@pytest.fixture
+def service(tmp_path):
+    s = Service(tmp_path)
+    yield s
+    if s.proc.poll() is None:
+        s.close()
+
+
+def state(service, run_id):
+    return service.call('get_run', {'run': run_id})['run']
+
+
+def test_a_token_is_required(service):
+    bad = socketio.Client()
+    for auth in (None, {'token': 'wrong'}):
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            bad.connect(service.url, auth=auth, transports=['websocket'])
+    assert requests.get(f'{service.url}/textures/stained_glass').status_code == 401
+    ok = requests.get(f'{service.url}/textures/stained_glass', headers={'Authorization': f'Bearer {TOKEN}'})
+    assert ok.status_code == 200 and ok.content[:2] == b'\xff\xd8'
+
+
+def test_a_run_streams_every_event_and_files_stay_inside_the_run(service, photos):
+    run = service.call('start_run', {'config': {**RUN, 'data_dir': str(photos)}})
+    assert run['ok'], run
+    rid = run['run']['id']
+    service.wait(lambda: any(e['event']['type'] == 'done' for e in service.events))
+    seqs = [e['seq'] for e in service.events]
+    assert seqs == list(range(1, len(seqs) + 1))
+    its = [e['event']['iteration'] for e in service.events if e['event']['type'] == 'iteration']
+    assert its == list(range(1, 41))
+    previews = [e for e in service.events if e['event']['type'] == 'preview']
+    assert len(previews) == 4 and all(e['image'][:8] == b'\x89PNG\r\n\x1a\n' for e in previews)
+    history = service.call('history', {'run': rid, 'after': 0})['events']
+    assert [h['event'] for h in history] == [e['event'] for e in service.events]
+    service.wait(lambda: state(service, rid)['state'] == 'done')
+    auth = {'Authorization': f'Bearer {TOKEN}'}
+    assert requests.get(f'{service.url}/files/{rid}/model.pth', headers=auth).status_code == 200
+    for bad in (f'/files/{rid}/../../../package.json', f'/files/{rid}/..%2F..%2F..%2Fpackage.json',
+                '/files/..%2F..%2Fetc/passwd', f'/files/{rid}/%2Fetc%2Fpasswd'):
+        r = requests.get(service.url + bad, headers=auth)
+        assert r.status_code in (400, 404), bad
+
+
+def test_bad_settings_are_refused_with_a_reason(service, photos, tmp_path):
+    cases = [({'data_dir': str(tmp_path / 'nope')}, 'does not exist'),
+             ({'data_dir': str(photos), 'iterations': 0}, 'at least 1'),
+             ({'data_dir': str(photos), 'texture': '../../etc/passwd'}, 'built-in texture'),
+             ({'data_dir': str(photos), 'norm': 'group'}, 'invalid choice'),
+             ({'data_dir': str(photos), 'rm -rf': 1}, 'unknown setting')]
+    for change, message in cases:
+        r = service.call('start_run', {'config': {**RUN, **change}})
+        assert not r['ok'] and message in r['error'], (change, r)
+
+
+def test_a_killed_trainer_is_a_failed_run_whose_checkpoint_still_works(service, photos, tmp_path):
+    rid = service.call('start_run', {'config': {**RUN, 'data_dir': str(photos), 'iterations': 100000}})['run']['id']
+    service.wait(lambda: any(e['event']['type'] == 'checkpoint' for e in service.events))
+    pid = int((service.runs / rid / 'trainer.pid').read_text())
+    os.kill(pid, signal.SIGKILL)
+    service.wait(lambda: state(service, rid)['state'] == 'failed')
+    info = state(service, rid)
+    assert info['exit_code'] == -9 and 'SIGKILL' in info['error'] and 'checkpoint' in info['error']
+    assert info['stderr_tail'] is not None
+    photo = (Path(photos) / 'photo_00.jpg').read_bytes()
+    out = service.call('stylize', {'run': rid, 'image': photo, 'noise': 0})
+    assert out['ok'] and out['image'][:4] == b'\x89PNG', out.get('error')
+
+
+def test_runs_queue_in_order_and_a_queued_run_can_be_cancelled(service, photos):
+    cfg = {**RUN, 'data_dir': str(photos), 'iterations': 15}
+    ids = [service.call('start_run', {'config': cfg})['run']['id'] for _ in range(3)]
+    listing = service.call('list_runs')
+    assert listing['queue'] == ids[1:] or listing['queue'] == ids  # the first may have started
+    assert service.call('stop_run', {'run': ids[2]})['run']['state'] == 'stopped'
+    service.wait(lambda: state(service, ids[1])['state'] == 'done')
+    first_done = next(e['event']['time'] for e in service.events if e['run'] == ids[0] and e['event']['type'] == 'done')
+    second_start = next(e['event']['time'] for e in service.events if e['run'] == ids[1] and e['event']['type'] == 'start')
+    assert second_start >= first_done
+    assert state(service, ids[2])['state'] == 'stopped' and state(service, ids[2])['iteration'] == 0
+
+
+def test_training_survives_a_killed_service_and_a_new_one_follows_it(service, photos, tmp_path):
+    rid = service.call('start_run', {'config': {**RUN, 'data_dir': str(photos), 'iterations': 100000}})['run']['id']
+    service.wait(lambda: sum(e['event']['type'] == 'iteration' for e in service.events) >= 3)
+    service.close(signal.SIGKILL)
+    pid = int((service.runs / rid / 'trainer.pid').read_text())
+    os.kill(pid, 0)  # still training
+    again = Service(tmp_path)
+    try:
+        assert state(again, rid)['state'] == 'running'
+        again.wait(lambda: any(e['event']['type'] == 'iteration' for e in again.events))
+        assert again.call('stop_run', {'run': rid})['ok']
+        again.wait(lambda: state(again, rid)['state'] == 'stopped')
+        assert (again.runs / rid / 'model.pth').exists()
+    finally:
+        again.close()
