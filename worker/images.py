@@ -5,7 +5,9 @@ broken files; every reader in TN Studio goes through `open_rgb` so they are all 
 """
 from __future__ import annotations
 
+import io
 import os
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -27,32 +29,43 @@ def is_image_name(path) -> bool:
     return str(path).lower().endswith(EXTENSIONS)
 
 
-def check_image(path) -> tuple[int, int]:
-    """Cheap validity check without a full decode: returns (width, height).
-
-    Reads the header, and for PNG the chunk checksums (verify). A JPEG has no checksums, but a
-    whole one ends with an EOI marker; only one without is decoded to find out.
-    """
-    if os.path.getsize(path) == 0:
+@contextmanager
+def _opened(source):
+    """Image.open on a path or bytes, with every failure turned into an ImageError saying why."""
+    if isinstance(source, (bytes, bytearray)):
+        empty, source = not source, io.BytesIO(source)
+    else:
+        empty = os.path.getsize(source) == 0
+    if empty:
         raise ImageError('empty file (0 bytes)')
     try:
-        with Image.open(path) as im:
-            w, h, fmt = *im.size, im.format
-            _check_size(w, h)
-            im.verify()
+        with Image.open(source) as im:
+            _check_size(*im.size)
+            yield im
     except ImageError:
         raise
     except Image.DecompressionBombError as e:
         raise ImageError(f'too large ({e})') from None
     except Exception as e:
         raise _decode_error(e) from None
+
+
+def check_image(path) -> tuple[int, int]:
+    """Cheap validity check without a full decode: returns (width, height).
+
+    Reads the header, and for PNG the chunk checksums (verify). A JPEG has no checksums, but a
+    whole one ends with an EOI marker; only one without is decoded to find out.
+    """
+    with _opened(path) as im:
+        size, fmt = im.size, im.format
+        im.verify()
     if fmt == 'JPEG':
         with open(path, 'rb') as f:
             f.seek(max(0, os.path.getsize(path) - 32))
             whole = b'\xff\xd9' in f.read()
         if not whole:
             open_rgb(path)  # raises if it really is truncated
-    return w, h
+    return size
 
 
 def _check_size(w, h):
@@ -85,29 +98,17 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     return im.convert('RGB') if im.mode != 'RGB' else im
 
 
-def open_rgb(path, min_side: int | None = None) -> Image.Image:
-    """Decode `path` fully as an upright RGB image. `min_side` lets JPEG decode at a reduced
-    scale (draft mode) when the image is much larger than needed, which is most of MSCOCO's
-    decode time. Raises ImageError with a readable reason."""
-    if os.path.getsize(path) == 0:
-        raise ImageError('empty file (0 bytes)')
-    try:
-        with Image.open(path) as im:
-            w, h = im.size
-            _check_size(w, h)
-            if min_side and im.format == 'JPEG':
-                scale = min(w, h) / min_side
-                if scale >= 2:
-                    im.draft('RGB', (int(w / scale) + 1, int(h / scale) + 1))
-            im.load()
-            im = ImageOps.exif_transpose(im)
-            return _to_rgb(im)
-    except ImageError:
-        raise
-    except Image.DecompressionBombError as e:
-        raise ImageError(f'too large ({e})') from None
-    except Exception as e:
-        raise _decode_error(e) from None
+def open_rgb(source, min_side: int | None = None) -> Image.Image:
+    """Decode a path (or bytes) fully as an upright RGB image. `min_side` lets JPEG decode at a
+    reduced scale (draft mode) when the image is much larger than needed, which is most of
+    MSCOCO's decode time. Raises ImageError with a readable reason."""
+    with _opened(source) as im:
+        w, h = im.size
+        if min_side and im.format == 'JPEG' and min(w, h) / min_side >= 2:
+            scale = min(w, h) / min_side
+            im.draft('RGB', (int(w / scale) + 1, int(h / scale) + 1))
+        im.load()
+        return _to_rgb(ImageOps.exif_transpose(im))
 
 
 def resize_long_side(im: Image.Image, size: int) -> Image.Image:

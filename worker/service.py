@@ -200,17 +200,7 @@ def create_service(runs_dir, uploads_dir, token: str):
         blob = data.get('image')
         if not isinstance(blob, (bytes, bytearray)) or not blob:
             raise ValueError('no image was sent')
-        try:
-            photo = Image.open(io.BytesIO(blob))
-            photo.load()
-        except Exception as e:
-            raise ImageError(f'not a readable image ({e})') from None
-        tmp = uploads_dir / f'.stylize-{threading.get_ident()}.png'
-        photo.save(tmp)  # through open_rgb, so every mode and EXIF rotation is handled alike
-        try:
-            photo = open_rgb(tmp)
-        finally:
-            tmp.unlink(missing_ok=True)
+        photo = open_rgb(bytes(blob))
         t = time.perf_counter()
         size = int(data['size']) if data.get('size') else None
         seed = int(data['seed']) if data.get('seed') is not None else 0

@@ -414,7 +414,8 @@ def train(config: dict, record: dict | None = None) -> int:
         scheduler.step()
 
         now = time.perf_counter()
-        rate = 1 / (now - t_last) if rate is None else 0.9 * rate + 0.1 / (now - t_last)
+        if it > start + 1:  # the first step also paid for DataLoader start-up: not a rate
+            rate = 1 / (now - t_last) if rate is None else 0.9 * rate + 0.1 / (now - t_last)
         t_last = now
         if master:
             losses = torch.stack([style, content]).float()
