@@ -129,3 +129,19 @@ def test_missing_or_bad_vgg_weights_say_how_to_provide_them(tmp_path):
     bad.write_text('not a model')
     with pytest.raises(VGGWeightsUnavailable, match='not a VGG-19 state dict'):
         load_vgg19(str(bad))
+
+
+def test_without_cached_imagenet_weights_the_error_says_how_to_provide_them(tmp_path):
+    """An empty torch cache and an unreachable network (a proxy on a closed port, so nothing is
+    downloaded even where there is internet): the trainer's default must fail with instructions."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    code = ('from models.vgg import load_vgg19, VGGWeightsUnavailable\n'
+            'try:\n    load_vgg19("imagenet")\nexcept VGGWeightsUnavailable as e:\n    print(e)\n')
+    env = {'PATH': '/usr/bin:/bin', 'TORCH_HOME': str(tmp_path), 'https_proxy': 'http://127.0.0.1:9',
+           'HTTPS_PROXY': 'http://127.0.0.1:9', 'http_proxy': 'http://127.0.0.1:9'}
+    r = subprocess.run([sys.executable, '-c', code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert 'Could not load VGG-19 weights' in r.stdout, r.stdout + r.stderr
+    assert str(tmp_path / 'hub' / 'checkpoints') in r.stdout and '--vgg_weights' in r.stdout
