@@ -89,6 +89,7 @@ class Run:
             s['losses'] = {k: event[k] for k in ('style', 'content', 'total')}
             s['images_per_s'], s['eta_s'] = event.get('images_per_s'), event.get('eta_s')
         elif t == 'start':
+            s.setdefault('started', event['time'])
             s['iterations'] = event['iterations']
             s['device'] = event['device']
         elif t == 'preview':
@@ -99,8 +100,10 @@ class Run:
             s['checkpoints'].append({'iteration': event['iteration'], 'path': event['path']})
         elif t == 'done':
             s['done'] = event
+            s['finished'] = event['time']
         elif t == 'error':
             s['error'] = event['message']
+            s['finished'] = event['time']
 
     @property
     def running(self) -> bool:
@@ -127,7 +130,8 @@ class Run:
         s = self.summary
         return {
             'id': self.id, 'state': self.state(self.id in queue),
-            'created': request.get('created'), 'texture': request.get('config', {}).get('texture'),
+            'created': request.get('created'), 'started': s.get('started'), 'finished': s.get('finished'),
+            'texture': request.get('config', {}).get('texture'),
             'config': request.get('config', {}), 'iteration': s.get('iteration', 0),
             'iterations': s.get('iterations', request.get('config', {}).get('iterations')),
             'losses': s.get('losses'), 'images_per_s': s.get('images_per_s'), 'eta_s': s.get('eta_s'),
@@ -368,11 +372,11 @@ class RunManager:
                         os.killpg(run.process.pid if run.process else run.pid, signal.SIGKILL)
                     continue
                 code = run.process.returncode if run.process else None
-                if code != 0 or 'done' not in run.summary:
+                if code not in (0, None) or 'done' not in run.summary:
                     self._mark_failed(run, code, None if run.process else
                                       'the trainer ended while the worker service was restarting')
                 else:
-                    write_json(run.folder / 'exit.json', {'exit_code': 0, 'stderr_tail': ''})
+                    write_json(run.folder / 'exit.json', {'exit_code': code, 'stderr_tail': ''})
                 for seq, event in run.read_new_events():
                     self.on_event(run.id, seq, event)
                 self.free += run.slots

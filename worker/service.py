@@ -126,7 +126,10 @@ def create_service(runs_dir, uploads_dir, token: str):
 
     @command('scan_dataset')
     def scan_dataset(data):
-        scan = scan_folder(resolve_data_dir(str(data.get('path') or '').strip() or '.'))
+        path = str(data.get('path') or '').strip()
+        if not path:
+            raise UsageError('give the path of a folder of photos, or `sample` for the built-in set')
+        scan = scan_folder(resolve_data_dir(path))
         thumbs = []
         for path in scan.usable[:THUMBNAILS]:
             im = open_rgb(path, min_side=96)

@@ -1,29 +1,112 @@
 'use strict';
+// `node server` as a user runs it: the URL it prints, the UI, the worker service it spawns,
+// which stops with it, whether Node is stopped with SIGTERM or killed.
 const test = require('node:test');
 const assert = require('node:assert');
 const { spawn } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
+const { tempDir, makeWorkspace, tinyConfig } = require('./helpers/studio');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-test('node server listens on 127.0.0.1 and serves the UI', async () => {
-  const child = spawn(process.execPath, ['server.js'], { cwd: ROOT, env: { ...process.env, PORT: '0' } });
+function alive(pid) {
   try {
-    const url = await new Promise((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = out.match(/http:\/\/localhost:(\d+)/);
-        if (m) resolve(`http://127.0.0.1:${m[1]}`);
-      });
-      child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(predicate, timeoutMs, what) {
+  const end = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// Starts `node server` on a free port with its own runs folder; resolves once the worker is up.
+async function startServer(dir) {
+  const child = spawn(process.execPath, ['server.js'], {
+    cwd: ROOT,
+    env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS || '1', PORT: '0', TN_RUNS_DIR: path.join(dir, 'runs'), TN_UPLOADS_DIR: path.join(dir, 'uploads') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const server = { child, exited, stderr: '' };
+  child.stderr.on('data', (d) => { server.stderr += d; });
+  server.url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/http:\/\/localhost:(\d+)/);
+      if (m) resolve(`http://127.0.0.1:${m[1]}`);
     });
-    const page = await fetch(url + '/');
+    exited.then(({ code }) => reject(new Error(`server exited ${code}: ${server.stderr}`)));
+  });
+  await until(async () => (await (await fetch(server.url + '/api/health')).json()).worker.state === 'up', 60000, 'the worker');
+  // the worker service is Node's child (Linux: /proc lists it)
+  const childrenFile = `/proc/${child.pid}/task/${child.pid}/children`;
+  server.workerPids = fs.existsSync(childrenFile)
+    ? fs.readFileSync(childrenFile, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number) : [];
+  return server;
+}
+
+test('node server listens on 127.0.0.1, serves the UI, spawns the worker, and on SIGTERM stops it after its trainers checkpoint', async () => {
+  const dir = tempDir();
+  const cleanups = [];
+  let server;
+  try {
+    server = await startServer(dir);
+    const page = await fetch(server.url + '/');
     assert.strictEqual(page.status, 200);
     assert.match(await page.text(), /TN Studio/);
-    const health = await (await fetch(url + '/api/health')).json();
-    assert.deepStrictEqual(health, { ok: true });
+    assert.deepStrictEqual(await (await fetch(server.url + '/api/health')).json(), { ok: true, worker: { state: 'up' } });
+    assert.deepStrictEqual(await (await fetch(server.url + '/api/runs')).json(), { runs: [], queue: [] });
+    assert.ok(fs.existsSync(path.join(dir, 'runs')), 'TN_RUNS_DIR reaches the worker');
+    assert.strictEqual(server.workerPids.length, 1);
+
+    // a run in progress is stopped gracefully, with a checkpoint, before Node exits
+    const ws = makeWorkspace();
+    cleanups.push(() => fs.rmSync(ws.root, { recursive: true, force: true }));
+    const created = await fetch(server.url + '/api/runs', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ config: tinyConfig(ws.photos, { iterations: 5000, checkpoint_every: 1000, preview_every: 1000 }) }),
+    });
+    assert.strictEqual(created.status, 201);
+    const { run } = await created.json();
+    await until(async () => (await (await fetch(`${server.url}/api/runs/${run.id}`)).json()).run.iteration >= 3, 60000, 'training');
+    server.child.kill('SIGTERM');
+    const { code } = await server.exited;
+    assert.strictEqual(code, 0, server.stderr);
+    for (const pid of server.workerPids) assert.ok(!alive(pid), `worker ${pid} stopped with Node`);
+    const events = fs.readFileSync(path.join(dir, 'runs', run.id, 'events.jsonl'), 'utf8').trim().split('\n').map(JSON.parse);
+    assert.deepStrictEqual(events.at(-1).type, 'done');
+    assert.strictEqual(events.at(-1).stopped, true);
+    assert.ok(events.some((e) => e.type === 'checkpoint' && e.iteration === events.at(-1).iteration));
+    assert.ok(fs.existsSync(path.join(dir, 'runs', run.id, 'model.pth')));
   } finally {
-    child.kill();
+    if (server?.child.exitCode === null) server.child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+    for (const cleanup of cleanups) cleanup();
+  }
+});
+
+test('the worker service exits when Node is killed with kill -9 (its stdin closes)', async () => {
+  const dir = tempDir();
+  let server;
+  try {
+    server = await startServer(dir);
+    assert.strictEqual(server.workerPids.length, 1);
+    server.child.kill('SIGKILL');
+    await server.exited;
+    await until(() => !alive(server.workerPids[0]), 20000, `worker ${server.workerPids[0]} to exit`);
+  } finally {
+    if (server?.child.exitCode === null) server.child.kill('SIGKILL');
+    for (const pid of server?.workerPids ?? []) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,0 +1,49 @@
+'use strict';
+// Streams a file from the worker service's HTTP side to a browser.
+const path = require('node:path');
+const { HttpError } = require('./http-error');
+const { WorkerUnavailable } = require('./worker');
+
+const TYPES = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.bmp': 'image/bmp',
+  '.tif': 'image/tiff',
+  '.tiff': 'image/tiff',
+  '.json': 'application/json',
+  '.jsonl': 'application/x-ndjson',
+  '.log': 'text/plain; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.pth': 'application/octet-stream',
+};
+
+// `download` names the file the browser saves (checkpoints and models are downloads, not pages).
+async function proxyFile(worker, workerPath, res, { download } = {}) {
+  let upstream;
+  try {
+    upstream = await worker.httpGet(workerPath);
+  } catch (err) {
+    throw err instanceof WorkerUnavailable ? new HttpError(503, err.message) : err;
+  }
+  if (upstream.statusCode !== 200) {
+    upstream.resume();
+    if (upstream.statusCode === 404) throw new HttpError(404, 'no such file');
+    throw new HttpError(502, `the worker service answered ${upstream.statusCode}`);
+  }
+  const ext = path.extname(workerPath).toLowerCase();
+  res.status(200);
+  if (download) res.attachment(download); // first: it would also guess a Content-Type
+  res.set('Content-Type', TYPES[ext] || upstream.headers['content-type'] || 'application/octet-stream');
+  res.set('X-Content-Type-Options', 'nosniff');
+  if (upstream.headers['content-length']) res.set('Content-Length', upstream.headers['content-length']);
+  if (upstream.headers['last-modified']) res.set('Last-Modified', upstream.headers['last-modified']);
+  res.set('Cache-Control', 'no-cache');
+  upstream.pipe(res);
+  upstream.on('error', () => res.destroy());
+  res.on('close', () => upstream.destroy());
+}
+
+module.exports = { proxyFile };

@@ -1,0 +1,19 @@
+// Run state badges and the wording around states.
+import { h } from './dom.js';
+
+export const STATE_LABELS = {
+  queued: 'Queued',
+  running: 'Running',
+  stopping: 'Stopping',
+  done: 'Done',
+  stopped: 'Stopped',
+  failed: 'Failed',
+};
+
+export const isActive = (state) => state === 'queued' || state === 'running' || state === 'stopping';
+export const isFinished = (state) => state === 'done' || state === 'stopped' || state === 'failed';
+
+export function badge(state) {
+  return h('span', { class: `badge badge-${state || 'unknown'}`, dataset: { state: state || '' } },
+    h('span', { class: 'badge-dot', 'aria-hidden': 'true' }), STATE_LABELS[state] || state || 'Unknown');
+}

@@ -1,0 +1,193 @@
+// Live loss curves (style, content, total) with uPlot: EMA smoothing, linear or log y, x by
+// iteration or elapsed time. uPlot is loaded on demand, so the rest of the dashboard works
+// even if it could not be.
+import { h, icon, newId, perFrame, replace } from './dom.js';
+import { clock, int, loss } from './format.js';
+import { ema } from './smooth.js';
+
+let uPlotModule = null;
+function loadUPlot() {
+  uPlotModule ??= import('/vendor/uplot/uPlot.esm.js').then((m) => m.default);
+  return uPlotModule;
+}
+
+// Tick labels: 0.01, 1, 250, 1e-4, 2e5.
+function tick(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e-3 && a < 1e5) return String(Number(v.toPrecision(3)));
+  const [m, e] = v.toExponential(1).split('e');
+  return `${m.replace(/\.0$/, '')}e${Number(e)}`;
+}
+
+// Log-scale grid: powers of ten (every other one over many decades), with 2 and 5 when the
+// range is narrow.
+function logSplits(u, axisIdx, min, max) {
+  if (!(min > 0) || !(max > 0)) return [];
+  const lo = Math.floor(Math.log10(min));
+  const hi = Math.ceil(Math.log10(max));
+  const step = Math.max(1, Math.ceil((hi - lo) / 6));
+  const mults = hi - lo <= 2 ? [1, 2, 5] : [1];
+  const out = [];
+  for (let e = lo; e <= hi; e += step) {
+    for (const m of mults) {
+      const v = m * 10 ** e;
+      if (v >= min * 0.999 && v <= max * 1.001) out.push(v);
+    }
+  }
+  return out;
+}
+
+const lastOf = (arr) => {
+  for (let i = arr.length - 1; i >= 0; i--) if (arr[i] !== null && arr[i] !== undefined) return arr[i];
+  return null;
+};
+
+// Whole iterations; round seconds, minutes and hours.
+const INT_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 25000, 50000, 100000, 200000, 500000, 1e6];
+const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+
+// Total last: drawn on top (it often lies over the content curve).
+const SERIES = [
+  { key: 'style', label: 'Style', stroke: '#d9480f', width: 1.5 },
+  { key: 'content', label: 'Content', stroke: '#0c8599', width: 1.5 },
+  { key: 'total', label: 'Total', stroke: '#3548c9', width: 2.25 },
+];
+
+function segmented(name, legend, options, value, onChange) {
+  const group = h('fieldset', { class: 'segmented' }, h('legend', { class: 'sr-only' }, legend));
+  for (const [v, text] of options) {
+    const id = newId(`${name}-${v}`);
+    const input = h('input', { type: 'radio', name, value: v, id, checked: v === value, class: 'sr-only-input' });
+    input.addEventListener('change', () => onChange(v));
+    group.append(input, h('label', { for: id }, text));
+  }
+  return group;
+}
+
+export class LossChart {
+  constructor() {
+    this.data = { iter: [], time: [], style: [], content: [], total: [] };
+    this.smoothing = Number(localStorage.getItem('tn-studio.smoothing') ?? 0.6);
+    this.log = (localStorage.getItem('tn-studio.scale') ?? 'log') === 'log';
+    this.xMode = localStorage.getItem('tn-studio.x') === 'time' ? 'time' : 'iter';
+    this.plot = null;
+    this.uPlot = null;
+
+    const smoothId = newId('smoothing');
+    this.smoothOut = h('output', { for: smoothId, class: 'num' }, this.smoothing.toFixed(2));
+    const slider = h('input', { id: smoothId, type: 'range', min: 0, max: 0.99, step: 0.01, value: this.smoothing, class: 'range' });
+    slider.addEventListener('input', () => {
+      this.smoothing = Number(slider.value);
+      this.smoothOut.textContent = this.smoothing.toFixed(2);
+      localStorage.setItem('tn-studio.smoothing', String(this.smoothing));
+      this.redraw();
+    });
+    this.canvas = h('div', { class: 'chart-canvas', id: 'loss-chart' });
+    this.summary = h('p', { class: 'sr-only' });
+    this.empty = h('div', { class: 'chart-empty muted' }, 'The curves appear with the first iteration.');
+    this.el = h('section', { class: 'card chart-card', 'aria-labelledby': 'chart-title', dataset: { points: '0' } },
+      h('div', { class: 'card-head' },
+        h('h2', { id: 'chart-title' }, 'Losses'),
+        h('div', { class: 'chart-controls' },
+          h('div', { class: 'control' }, h('label', { for: smoothId, class: 'label small' }, 'Smoothing'), slider, this.smoothOut),
+          segmented(newId('scale'), 'Y scale', [['linear', 'Linear'], ['log', 'Log']], this.log ? 'log' : 'linear', (v) => {
+            this.log = v === 'log';
+            localStorage.setItem('tn-studio.scale', v);
+            this.rebuild();
+          }),
+          segmented(newId('xaxis'), 'X axis', [['iter', 'Iteration'], ['time', 'Time']], this.xMode, (v) => {
+            this.xMode = v;
+            localStorage.setItem('tn-studio.x', v);
+            this.rebuild();
+          }))),
+      h('div', { class: 'chart-wrap' }, this.summary, this.canvas, this.empty),
+      h('p', { class: 'muted small chart-hint' }, 'Drag across the chart to zoom, double-click to reset. Click a legend entry to hide its curve.'));
+    this.schedule = perFrame(() => this.redraw());
+    this.resizeObserver = new ResizeObserver(() => this.resize());
+    this.resizeObserver.observe(this.canvas);
+    loadUPlot().then((U) => {
+      this.uPlot = U;
+      this.rebuild();
+    }).catch(() => {
+      replace(this.canvas, h('div', { class: 'callout callout-warn' }, icon('alert'), h('span', {}, 'The chart library could not be loaded (/vendor/uplot/). The numbers above are still live.')));
+    });
+  }
+
+  get points() {
+    return this.data.iter.length;
+  }
+
+  // One iteration event; t is seconds since the run started.
+  add(event, t) {
+    const d = this.data;
+    d.iter.push(event.iteration);
+    d.time.push(t);
+    d.style.push(event.style);
+    d.content.push(event.content);
+    d.total.push(event.total);
+    this.el.dataset.points = String(d.iter.length);
+    this.el.dataset.lastIteration = String(event.iteration);
+    this.schedule();
+  }
+
+  series() {
+    const d = this.data;
+    const x = this.xMode === 'time' ? d.time : d.iter;
+    const clean = (arr) => (this.log ? arr.map((v) => (v > 0 ? v : null)) : arr);
+    return [x, ...SERIES.map((s) => clean(ema(d[s.key], this.smoothing)))];
+  }
+
+  size() {
+    const width = Math.max(240, Math.floor(this.canvas.clientWidth || 600));
+    const height = width < 520 ? 240 : 320;
+    return { width, height };
+  }
+
+  rebuild() {
+    if (!this.uPlot) return;
+    this.plot?.destroy();
+    const time = this.xMode === 'time';
+    const axis = { stroke: '#5b6473', grid: { stroke: '#eceff4', width: 1 }, ticks: { stroke: '#dfe3ea', width: 1 }, font: '12px system-ui, sans-serif', labelFont: '12px system-ui, sans-serif' };
+    const opts = {
+      ...this.size(),
+      class: 'loss-plot',
+      scales: { x: { time: false }, y: this.log ? { distr: 3, log: 10 } : { distr: 1 } },
+      axes: [
+        { ...axis, label: time ? 'Elapsed' : 'Iteration', labelSize: 22, incrs: time ? TIME_INCRS : INT_INCRS, values: (u, ticks) => ticks.map((v) => (time ? clock(v) : int(v))) },
+        { ...axis, size: 60, values: (u, ticks) => ticks.map(tick), ...(this.log ? { splits: logSplits, filter: (u, splits) => splits } : {}) },
+      ],
+      series: [
+        // Away from the cursor, the legend shows the latest values.
+        { label: time ? 'Elapsed' : 'Iteration', value: (u, v, si, idx) => { const x = idx === null ? lastOf(u.data[0]) : v; return x === null ? '–' : time ? clock(x) : int(x); } },
+        ...SERIES.map((s) => ({ label: s.label, stroke: s.stroke, width: s.width, points: { show: false }, value: (u, v, si, idx) => loss(idx === null ? lastOf(u.data[si]) : v) })),
+      ],
+      cursor: { drag: { x: true, y: false, setScale: true } },
+      legend: { live: true },
+    };
+    this.plot = new this.uPlot(opts, this.series(), this.canvas);
+    this.redraw();
+  }
+
+  redraw() {
+    this.empty.hidden = this.points > 0;
+    const d = this.data;
+    const n = d.iter.length;
+    this.summary.textContent = (n
+      ? `Loss curves over ${n} iterations; latest total ${loss(d.total[n - 1])}, style ${loss(d.style[n - 1])}, content ${loss(d.content[n - 1])}`
+      : 'Loss curves: no iterations yet');
+    if (!this.plot) return;
+    this.plot.setData(this.series());
+  }
+
+  resize() {
+    if (this.plot) this.plot.setSize(this.size());
+  }
+
+  destroy() {
+    this.resizeObserver.disconnect();
+    this.plot?.destroy();
+    this.plot = null;
+  }
+}

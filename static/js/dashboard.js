@@ -1,0 +1,286 @@
+// A run's dashboard (#/runs/:id): progress, live loss curves, previews, checkpoints, stylize,
+// stop / download, and why a failed run failed. Events come from the socket subscription
+// (history first, then live), the run's state from run_state messages.
+import { h, icon, perFrame, renderIf, replace } from './dom.js';
+import { api, runFile, textureImage } from './api.js';
+import * as socket from './socket.js';
+import * as store from './store.js';
+import { badge, isActive } from './badges.js';
+import { duration, int, loss, rate, title, when } from './format.js';
+import { itPerS, textureName } from './runinfo.js';
+import { LossChart } from './chart.js';
+import { PreviewPanel } from './previews.js';
+import { CheckpointList } from './checkpoints.js';
+import { StylizePanel } from './stylize.js';
+import { confirmDialog } from './confirm.js';
+
+function stat(label, id) {
+  const value = h('dd', { id, class: 'num' }, '–');
+  return { el: h('div', { class: 'stat' }, h('dt', {}, label), value), value };
+}
+
+export function dashboardView(container, { id }) {
+  document.title = `Run ${id} · TN Studio`;
+  let run = store.getRun(id) || null;
+  let destroyed = false;
+  let stopError = null;
+
+  // What the events say.
+  const ev = { t0: null, last: null, lastIteration: null, done: null, error: null, warnings: new Set(), device: null, total: null };
+
+  // -- layout ------------------------------------------------------------------------------
+  const titleEl = h('h1', { class: 'run-h1' }, 'Run');
+  const badgeSlot = h('span', { id: 'run-state' });
+  const subline = h('p', { class: 'page-sub run-meta' });
+  const texThumb = h('img', { class: 'head-texture', alt: '', width: 52, height: 52 });
+  const actions = h('div', { class: 'head-actions' });
+  const alerts = h('div', { class: 'alerts' });
+  const failure = h('div', { class: 'failure-slot' });
+
+  const bar = h('div', { class: 'bar-fill' });
+  const barWrap = h('div', { class: 'bar bar-lg', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-label': 'Training progress', id: 'progress' }, bar);
+  const progressText = h('p', { class: 'progress-text', id: 'progress-text' });
+  const sIt = stat('Speed', 'stat-speed');
+  const sElapsed = stat('Elapsed', 'stat-elapsed');
+  const sEta = stat('Remaining', 'stat-eta');
+  const sLoss = stat('Total loss', 'stat-loss');
+  const progressCard = h('section', { class: 'card progress-card', 'aria-label': 'Progress' },
+    h('div', { class: 'progress-top' }, progressText),
+    barWrap,
+    h('dl', { class: 'stats' }, sIt.el, sElapsed.el, sEta.el, sLoss.el));
+
+  const chart = new LossChart();
+  const previews = new PreviewPanel(id);
+  const checkpoints = new CheckpointList(id, previews);
+  const stylize = new StylizePanel(id, checkpoints);
+
+  // Hidden for a run that failed before its first iteration: nothing to show there.
+  const body = h('div', { class: 'dash-body' }, progressCard, chart.el, previews.el,
+    h('div', { class: 'dash-grid' }, checkpoints.el, stylize.el));
+  container.append(
+    h('a', { class: 'back-link', href: '#/' }, icon('back', 16), 'All runs'),
+    h('div', { class: 'page-head run-head-row' },
+      h('div', { class: 'run-title-block' }, texThumb,
+        h('div', {}, h('div', { class: 'title-line' }, titleEl, badgeSlot), subline)),
+      actions),
+    failure, alerts, body);
+
+  // -- rendering ---------------------------------------------------------------------------
+  const state = () => run?.state || (ev.error ? 'failed' : ev.done ? (ev.done.stopped ? 'stopped' : 'done') : null);
+
+  async function stop() {
+    const queued = run?.state === 'queued';
+    const ok = await confirmDialog(queued
+      ? { title: 'Cancel this run?', body: 'It has not started yet. It is removed from the queue and ends as stopped.', confirm: 'Cancel run', cancel: 'Keep it', danger: true }
+      : { title: 'Stop training?', body: 'The trainer finishes its current iteration, saves a checkpoint and the model, and the run ends as stopped. (It can be resumed later from the command line with --resume.)', confirm: 'Stop training', cancel: 'Keep training', danger: true });
+    if (!ok || destroyed) return;
+    try {
+      const res = await api.stopRun(id);
+      if (res.run) store.upsertRun(res.run);
+      stopError = null;
+    } catch (err) {
+      stopError = `Could not stop the run: ${err.message}`;
+    }
+    renderAll();
+  }
+
+  function renderHead() {
+    const s = state();
+    const tex = run ? textureName(run) : null;
+    titleEl.textContent = tex ? title(tex) : `Run ${id}`;
+    if (tex && texThumb.getAttribute('src') !== textureImage(tex)) {
+      texThumb.src = textureImage(tex);
+      texThumb.alt = `Texture: ${title(tex)}`;
+    }
+    texThumb.hidden = !tex;
+    document.title = `${tex ? title(tex) : `Run ${id}`}${s ? ` · ${s}` : ''} · TN Studio`;
+    renderIf(badgeSlot, s, () => replace(badgeSlot, s ? badge(s) : null));
+    renderIf(subline, [run?.created, ev.device, run?.config?.data_dir], () => {
+      const parts = [h('code', { class: 'run-id' }, id)];
+      if (run?.created) parts.push(` · created ${when(run.created)}`);
+      if (ev.device) parts.push(` · ${ev.device}`);
+      if (run?.config?.data_dir) parts.push(' · photos ', h('code', {}, run.config.data_dir));
+      replace(subline, parts);
+    });
+    renderIf(actions, [s, run?.model], () => renderActions(s));
+  }
+
+  function renderActions(s) {
+    const btns = [];
+    if (s === 'running' || s === 'queued') {
+      btns.push(h('button', { type: 'button', class: 'btn btn-danger-outline', id: 'stop-run', onclick: stop }, icon('stop', 16), s === 'queued' ? 'Cancel' : 'Stop'));
+    } else if (s === 'stopping') {
+      btns.push(h('button', { type: 'button', class: 'btn btn-secondary', disabled: true }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Stopping…'));
+    }
+    if (run?.model && (s === 'done' || s === 'stopped' || s === 'failed')) {
+      btns.push(h('a', { class: 'btn btn-primary btn-lg', id: 'download-model', href: runFile(id, run.model), download: `${id}-model.pth` }, icon('download'), 'Download model'));
+    }
+    replace(actions, btns);
+  }
+
+  function renderFailure() {
+    const message = run?.error || ev.error?.message || 'The trainer stopped without saying why.';
+    renderIf(failure, [state(), message, run?.exit_code, run?.stderr_tail], () => renderFailureNow(message));
+  }
+
+  function renderFailureNow(message) {
+    if (state() !== 'failed') return void failure.replaceChildren();
+    const details = [];
+    if (run?.exit_code !== null && run?.exit_code !== undefined) details.push(h('p', { class: 'small' }, `Exit code ${run.exit_code}.`));
+    replace(failure, h('section', { class: 'card failure-card', role: 'alert', id: 'failure', 'aria-labelledby': 'failure-title' },
+      h('div', { class: 'failure-head' }, icon('alert', 22), h('h2', { id: 'failure-title' }, 'This run failed')),
+      h('p', { class: 'failure-message', id: 'failure-message' }, message),
+      details,
+      run?.stderr_tail ? h('details', { class: 'stderr', open: true },
+        h('summary', {}, 'Last lines of the trainer’s output'),
+        h('pre', { id: 'stderr-tail', tabindex: '0' }, run.stderr_tail)) : null));
+  }
+
+  function renderAlerts() {
+    const s = state();
+    renderIf(alerts, [s, run?.queue_position, [...ev.warnings], stopError], () => renderAlertsNow(s));
+  }
+
+  function renderAlertsNow(s) {
+    const items = [];
+    if (stopError) items.push(h('div', { class: 'callout callout-error', role: 'alert' }, icon('alert'), h('span', {}, stopError)));
+    if (s === 'queued') {
+      items.push(h('div', { class: 'callout', id: 'queued-note' }, icon('chip'),
+        h('span', {}, `Queued${run?.queue_position ? ` (#${run.queue_position} in line)` : ''}: it starts when the device is free.`)));
+    }
+    for (const w of ev.warnings) items.push(h('div', { class: 'callout callout-warn' }, icon('alert'), h('span', {}, w)));
+    replace(alerts, items);
+  }
+
+  function renderProgress() {
+    const s = state();
+    const total = ev.total || run?.iterations || run?.config?.iterations || 0;
+    const it = Math.max(ev.lastIteration?.iteration || 0, run?.iteration || 0);
+    const frac = s === 'done' ? 1 : total ? Math.min(1, it / total) : 0;
+    bar.style.width = `${(frac * 100).toFixed(2)}%`;
+    barWrap.setAttribute('aria-valuenow', String(Math.round(frac * 100)));
+    barWrap.dataset.state = s || '';
+    const now = Date.now() / 1000;
+    const end = ev.done?.time ?? ev.error?.time ?? (isActive(s) ? now : ev.last?.time ?? null);
+    const elapsed = ev.t0 && end ? end - ev.t0 : null;
+    const info = ev.lastIteration || run;
+    const speed = itPerS({ images_per_s: info?.images_per_s, config: run?.config || {} });
+    let eta = null;
+    if (s === 'running' && Number.isFinite(info?.eta_s)) eta = Math.max(0, info.eta_s - (ev.lastIteration ? now - ev.lastIteration.time : 0));
+
+    progressText.replaceChildren(
+      h('strong', {}, `Iteration ${int(it)}`), ` of ${int(total)}`, h('span', { class: 'muted' }, ` · ${Math.floor(frac * 100)}%`));
+    sIt.value.textContent = speed ? `${rate(speed)} it/s` : '–';
+    sIt.value.title = info?.images_per_s ? `${info.images_per_s} images/s` : '';
+    sElapsed.value.textContent = elapsed !== null ? duration(elapsed) : '–';
+    const etaText = { done: 'finished', stopped: 'stopped', stopping: 'stopping…', queued: 'waiting' };
+    sEta.value.textContent = s === 'running' ? (eta !== null ? duration(eta) : 'estimating…') : etaText[s] || '–';
+    const losses = ev.lastIteration || run?.losses;
+    sLoss.value.textContent = losses ? loss(losses.total) : '–';
+  }
+
+  const renderAll = perFrame(() => {
+    if (destroyed) return;
+    renderHead();
+    renderFailure();
+    renderAlerts();
+    renderProgress();
+    const s = state();
+    body.hidden = (s === 'failed' || s === 'stopped' || s === 'done') && chart.points === 0 && !run?.checkpoints?.length && !run?.model;
+    if (run?.model) checkpoints.setModel(run.model, ev.done?.iteration ?? run.iteration);
+    stylize.update();
+  });
+
+  // -- events --------------------------------------------------------------------------------
+  function onEvent({ event }) {
+    if (!event || typeof event !== 'object') return;
+    ev.last = event;
+    switch (event.type) {
+      case 'start':
+        ev.t0 ??= event.time;
+        ev.total = event.iterations;
+        ev.device = event.device;
+        previews.started();
+        break;
+      case 'iteration':
+        ev.t0 ??= event.time;
+        ev.lastIteration = event;
+        chart.add(event, event.time - ev.t0);
+        break;
+      case 'preview':
+        previews.add(event.iteration, event.path);
+        checkpoints.render();
+        break;
+      case 'checkpoint':
+        checkpoints.add(event.iteration, event.path);
+        break;
+      case 'warning':
+        ev.warnings.add(event.message);
+        break;
+      case 'done':
+        ev.done = event;
+        if (run && !run.model && event.model) store.upsertRun({ ...run, model: event.model });
+        refreshRun();
+        break;
+      case 'error':
+        ev.error = event;
+        refreshRun();
+        break;
+      default:
+        break;
+    }
+    renderAll();
+  }
+
+  let notFound = false;
+  function showNotFound(message) {
+    if (notFound || destroyed) return;
+    notFound = true;
+    container.replaceChildren(
+      h('a', { class: 'back-link', href: '#/' }, icon('back', 16), 'All runs'),
+      h('section', { class: 'card empty' }, h('h1', {}, 'Run not found'),
+        h('p', {}, message || `There is no run ${id}.`),
+        h('a', { class: 'btn btn-primary', href: '#/' }, 'See all runs')));
+  }
+
+  function refreshRun() {
+    if (!store.workerUp()) return; // the store refreshes every run when it is back
+    api.run(id).then((res) => {
+      if (!destroyed && res.run) store.upsertRun(res.run);
+    }).catch((err) => {
+      if (err.status === 404) showNotFound(err.message);
+    });
+  }
+
+  const offRuns = store.onRuns((changed) => {
+    if (changed !== null && changed !== id) return;
+    const next = store.getRun(id);
+    if (!next) return;
+    run = next;
+    renderAll();
+  });
+
+  const unsubscribe = socket.subscribe(id, {
+    after: 0,
+    onEvent,
+    onAck: (ack) => {
+      if (!ack.ok && /no run/i.test(ack.error || '')) showNotFound(ack.error);
+    },
+  });
+  // The run's own refresh: the state may have moved while this page was closed.
+  refreshRun();
+  // Elapsed and remaining tick between events.
+  const ticker = setInterval(() => {
+    if (isActive(state())) renderProgress();
+  }, 1000);
+  renderAll();
+
+  return () => {
+    destroyed = true;
+    clearInterval(ticker);
+    unsubscribe();
+    offRuns();
+    chart.destroy();
+    stylize.destroy();
+  };
+}

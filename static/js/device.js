@@ -1,0 +1,44 @@
+// The machine's device (GET /api/device), fetched once per page, and what it means for a run.
+import { h, icon } from './dom.js';
+import { api } from './api.js';
+import { roughDuration } from './format.js';
+import { effectiveDevice, estimateSeconds } from './settings.js';
+
+let pending = null;
+
+export function getDevice() {
+  pending ??= api.device().then((r) => r.device || r).catch((err) => {
+    pending = null;
+    throw err;
+  });
+  return pending;
+}
+
+// A card: the detected device and an estimate of the run's duration with these settings.
+export function deviceCard(device, settings, error) {
+  if (error) {
+    return h('div', { class: 'callout callout-warn device-card', id: 'device-card' }, icon('alert'),
+      h('span', {}, `Could not detect the device: ${error}`));
+  }
+  if (!device) {
+    return h('div', { class: 'callout device-card', id: 'device-card' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Detecting the device…');
+  }
+  const kind = effectiveDevice(settings.device, device);
+  const seconds = estimateSeconds(kind, settings);
+  const gpu = device.gpus?.[0];
+  const est = h('p', { class: 'estimate' }, 'Estimated training time with these settings: ', h('strong', { id: 'estimate' }, roughDuration(seconds)), '.');
+  if (settings.device === 'cuda' && device.kind !== 'cuda') {
+    return h('div', { class: 'callout callout-error device-card', id: 'device-card', role: 'alert' }, icon('alert'),
+      h('div', {}, h('strong', {}, 'No CUDA GPU on this machine. '), 'A run set to “cuda” would fail: choose auto or cpu.'));
+  }
+  if (kind === 'cuda') {
+    const more = device.gpus.length > 1 ? ` (+${device.gpus.length - 1} more)` : '';
+    return h('div', { class: 'callout callout-ok device-card', id: 'device-card' }, icon('chip'),
+      h('div', {}, h('strong', {}, `GPU: ${gpu.name}`), h('span', { class: 'muted' }, ` · ${gpu.memory_gb} GB${more}`), est,
+        h('p', { class: 'muted small' }, 'Assumes about 150 images/s at 256 px, scaling with the pixel count.')));
+  }
+  const why = device.kind === 'cuda' ? 'This run is set to the CPU although a GPU is available.' : `No GPU found: training runs on the CPU (${device.cpus} cores).`;
+  return h('div', { class: 'callout callout-warn device-card', id: 'device-card' }, icon('alert'),
+    h('div', {}, h('strong', {}, why), ' CPU training is slow; the Quick CPU try preset is made for it.', est,
+      h('p', { class: 'muted small' }, 'Assumes about 0.75 s per image at 128 px on the CPU, scaling with the pixel count (3 s at 256 px).')));
+}

@@ -1,0 +1,33 @@
+// Facts derived from a RunInfo (docs/PROTOCOL.md) that several views show.
+import { duration } from './format.js';
+
+export const textureName = (run) => run.texture || run.config?.texture || 'texture';
+
+export function progressFraction(run) {
+  const total = run.iterations || run.config?.iterations;
+  if (!total) return 0;
+  if (run.state === 'done') return 1;
+  return Math.min(1, (run.iteration || 0) / total);
+}
+
+// Iterations per second from the service's images per second.
+export function itPerS(run) {
+  const batch = run.config?.batch_size || 4;
+  return Number.isFinite(run.images_per_s) && run.images_per_s > 0 ? run.images_per_s / batch : null;
+}
+
+// How long the run has trained: exact when the service says when it started and ended
+// (started/finished), else since it was created for a live run, else estimated from its rate.
+export function runDuration(run, now = Date.now() / 1000) {
+  const start = run.started ?? null;
+  const end = run.finished ?? run.ended ?? null;
+  if (start && end) return { text: duration(end - start), approx: false };
+  if (run.state === 'running' || run.state === 'stopping') {
+    const from = start ?? run.created;
+    if (from) return { text: duration(now - from), approx: !start };
+  }
+  if (run.state === 'queued') return { text: 'waiting', approx: false };
+  const rate = itPerS(run);
+  if (run.iteration && rate) return { text: duration(run.iteration / rate), approx: true };
+  return { text: '–', approx: false };
+}

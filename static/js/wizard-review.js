@@ -1,0 +1,77 @@
+// Wizard step 4: a summary of the choices, then POST /api/runs and on to the dashboard.
+import { h, icon, replace } from './dom.js';
+import { api, textureImage } from './api.js';
+import { navigate } from './router.js';
+import { upsertRun } from './store.js';
+import { int, plural, title } from './format.js';
+import { DEFAULTS, PRESETS, STYLE_LAYERS, toConfig } from './settings.js';
+import { deviceCard, getDevice } from './device.js';
+import { networkView } from './texture-view.js';
+
+function row(label, value) {
+  return h('div', { class: 'summary-row' }, h('dt', {}, label), h('dd', {}, value));
+}
+
+function changedSettings(s) {
+  const out = [];
+  for (const key of Object.keys(DEFAULTS)) {
+    const a = JSON.stringify(s[key]);
+    if (a !== JSON.stringify(DEFAULTS[key])) out.push(key);
+  }
+  return out;
+}
+
+export function reviewStep(el, { state }) {
+  const s = state.settings;
+  const scan = state.scan?.result;
+  const preset = PRESETS.find((p) => p.id === state.preset);
+  const errorBox = h('div', { class: 'start-error', 'aria-live': 'assertive' });
+  const deviceSlot = h('div', {});
+  const view = networkView();
+
+  const changed = changedSettings(s);
+  const settingLabel = (k) => (k === 'style_weights' ? `style weights (${STYLE_LAYERS.join(', ')})` : k.replace(/_/g, ' '));
+  const settingValue = (k) => (Array.isArray(s[k]) ? s[k].join(', ') : s[k] === null ? 'auto' : String(s[k]));
+
+  el.append(
+    h('div', { class: 'review-grid' },
+      h('dl', { class: 'summary' },
+        row('Photos', h('span', {}, state.dataMode === 'sample' ? 'Built-in sample photos' : h('code', {}, state.dataPath.trim()),
+          scan ? h('span', { class: 'muted' }, ` · ${plural(scan.usable, 'usable photo')}${scan.skipped ? `, ${scan.skipped} skipped` : ''}`) : null)),
+        row('Texture', h('span', { class: 'summary-texture' },
+          h('img', { src: textureImage(state.texture), alt: '', width: 40, height: 40 }), title(state.texture))),
+        row('Preset', preset ? preset.name : 'Custom'),
+        row('Training', `${int(s.iterations)} iterations, batch ${s.batch_size}, ${s.image_size} px photos, ${s.style_size} px texture`),
+        row('Outputs', `a preview every ${int(s.preview_every)} and a checkpoint every ${int(s.checkpoint_every)} iterations`),
+        row('Changed from defaults', changed.length
+          ? h('ul', { class: 'changed-list' }, changed.map((k) => h('li', {}, h('span', { class: 'muted' }, `${settingLabel(k)}: `), h('code', {}, settingValue(k)))))
+          : 'nothing'),
+        s.vgg_weights === 'random'
+          ? row('Note', h('span', { class: 'field-warn' }, icon('alert', 14), ' Random VGG weights: for testing only, no style is learnt.'))
+          : null),
+      h('div', { class: 'review-side' }, view.el)),
+    deviceSlot,
+    errorBox);
+
+  view.update(state.texture, s.style_size);
+  getDevice().then((d) => replace(deviceSlot, deviceCard(d, s))).catch((err) => replace(deviceSlot, deviceCard(null, s, err.message)));
+
+  return {
+    valid: () => true,
+    async submit() {
+      errorBox.replaceChildren();
+      const config = toConfig({ dataPath: state.dataMode === 'sample' ? 'sample' : state.dataPath.trim(), texture: state.texture, settings: s });
+      try {
+        const { run } = await api.createRun(config);
+        upsertRun(run);
+        navigate(`/runs/${encodeURIComponent(run.id)}`);
+        return true;
+      } catch (err) {
+        replace(errorBox, h('div', { class: 'callout callout-error', role: 'alert', id: 'start-error' }, icon('alert'),
+          h('div', {}, h('strong', {}, 'The run could not start. '), h('span', { class: 'server-message' }, err.message))));
+        errorBox.scrollIntoView({ block: 'nearest' });
+        return false;
+      }
+    },
+  };
+}

@@ -1,0 +1,148 @@
+// The new run wizard (#/new): four steps, each validated before Next is enabled. The choices
+// are kept in sessionStorage, so a reload or a look at another page does not lose them.
+import { h, icon, replace } from './dom.js';
+import { DEFAULTS } from './settings.js';
+import { datasetStep } from './wizard-dataset.js';
+import { textureStep } from './wizard-texture.js';
+import { settingsStep } from './wizard-settings.js';
+import { reviewStep } from './wizard-review.js';
+
+const KEY = 'tn-studio.wizard';
+const STEPS = [
+  { name: 'Photos', title: 'Choose the training photos', mount: datasetStep },
+  { name: 'Texture', title: 'Choose a texture', mount: textureStep },
+  { name: 'Settings', title: 'Training settings', mount: settingsStep },
+  { name: 'Review', title: 'Review and start', mount: reviewStep },
+];
+
+function freshState() {
+  return {
+    step: 0,
+    dataMode: 'folder', // 'folder' | 'sample'
+    dataPath: '',
+    scan: null, // {path, result} of the last successful scan
+    texture: null,
+    preset: 'standard',
+    settings: structuredClone(DEFAULTS),
+  };
+}
+
+function load() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(KEY));
+    if (saved && typeof saved === 'object') {
+      const state = { ...freshState(), ...saved };
+      state.settings = { ...structuredClone(DEFAULTS), ...saved.settings };
+      return state;
+    }
+  } catch { /* nothing saved */ }
+  return freshState();
+}
+
+export function wizardView(container) {
+  document.title = 'New run · TN Studio';
+  const state = load();
+  const save = () => {
+    try {
+      const { scan, ...rest } = state;
+      // thumbnails are data: URLs; keep the counts only
+      sessionStorage.setItem(KEY, JSON.stringify({ ...rest, scan: scan && { path: scan.path, result: { ...scan.result, thumbnails: [] } } }));
+    } catch { /* storage full or off */ }
+  };
+
+  const stepper = h('ol', { class: 'stepper', 'aria-label': 'Steps' });
+  const heading = h('h1', {}, 'New run');
+  const stepTitle = h('h2', { class: 'step-title', tabindex: '-1' });
+  const body = h('div', { class: 'step-body' });
+  const back = h('button', { type: 'button', class: 'btn btn-ghost', id: 'wizard-back' }, icon('back'), 'Back');
+  const next = h('button', { type: 'button', class: 'btn btn-primary', id: 'wizard-next' }, 'Next', icon('next'));
+  const hint = h('p', { class: 'nav-hint muted small', 'aria-live': 'polite' });
+  const form = h('form', { class: 'wizard card', novalidate: true, 'aria-labelledby': 'wizard-step-title' },
+    stepTitle, body,
+    h('div', { class: 'wizard-nav' }, back, hint, next));
+  stepTitle.id = 'wizard-step-title';
+  const reset = h('button', { type: 'button', class: 'btn btn-link', id: 'wizard-reset' }, 'Start over');
+  container.append(
+    h('div', { class: 'page-head' },
+      h('div', {}, heading, h('p', { class: 'page-sub' }, 'Train a texture network in four steps.')),
+      reset),
+    stepper, form);
+
+  let current = null; // {valid(), cleanup?(), submit?()}
+  let destroyed = false;
+
+  function renderStepper() {
+    replace(stepper, STEPS.map((s, i) => {
+      const done = i < state.step;
+      const here = i === state.step;
+      const label = h('span', { class: 'step-label' }, s.name);
+      const num = h('span', { class: 'step-num', 'aria-hidden': 'true' }, done ? icon('check', 14) : String(i + 1));
+      const inner = done
+        ? h('button', { type: 'button', class: 'step-link', onclick: () => go(i), 'aria-label': `Step ${i + 1}: ${s.name} (done, go back)` }, num, label)
+        : h('span', { class: 'step-link', 'aria-label': `Step ${i + 1}: ${s.name}${here ? ' (current)' : ''}` }, num, label);
+      return h('li', { class: `step${done ? ' done' : ''}${here ? ' current' : ''}`, 'aria-current': here ? 'step' : null }, inner);
+    }));
+  }
+
+  function refresh() {
+    if (destroyed || !current) return;
+    const ok = current.valid();
+    next.disabled = !ok || !!current.busy?.();
+    hint.textContent = ok ? '' : (current.why?.() || '');
+    save();
+  }
+
+  function go(i, focus = true) {
+    if (current?.cleanup) current.cleanup();
+    state.step = Math.max(0, Math.min(STEPS.length - 1, i));
+    const step = STEPS[state.step];
+    stepTitle.textContent = step.title;
+    form.dataset.step = String(state.step + 1);
+    body.replaceChildren();
+    renderStepper();
+    back.hidden = state.step === 0;
+    const last = state.step === STEPS.length - 1;
+    replace(next, last ? [icon('play'), 'Start training'] : ['Next', icon('next')]);
+    next.classList.toggle('btn-lg', last);
+    current = step.mount(body, { state, changed: refresh, save });
+    refresh();
+    if (focus) stepTitle.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }
+
+  back.addEventListener('click', () => go(state.step - 1));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (next.disabled || !current?.valid()) return;
+    if (state.step < STEPS.length - 1) return go(state.step + 1);
+    next.disabled = true;
+    const ok = await current.submit?.();
+    if (ok) {
+      sessionStorage.removeItem(KEY);
+      return;
+    }
+    refresh();
+  });
+  next.addEventListener('click', () => form.requestSubmit());
+  // Enter in a text field must not jump steps by surprise while the step is not valid.
+  form.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && e.target.tagName === 'INPUT' && e.target.type !== 'submit') {
+      e.preventDefault();
+      if (current?.onEnter) current.onEnter(e);
+    }
+  });
+  reset.addEventListener('click', () => {
+    Object.assign(state, freshState());
+    sessionStorage.removeItem(KEY);
+    go(0);
+  });
+
+  // A restored wizard resumes at the first step whose choice is missing.
+  if (state.step > 0 && !(state.scan?.result?.usable > 0)) state.step = 0;
+  if (state.step > 1 && !state.texture) state.step = 1;
+  go(state.step, false);
+  return () => {
+    destroyed = true;
+    current?.cleanup?.();
+  };
+}

@@ -1,0 +1,211 @@
+'use strict';
+// A run from start to finish through the UI, on a generated photo folder (random VGG
+// weights, 32 px, the CPU): the wizard, the live dashboard (the curve gains points, a
+// preview appears), a reload and a dropped connection that keep the curve, a second tab,
+// Stop and the downloads (zip-format torch files), stylize, and the done and failed states.
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
+const { makeDataset, startServer, launch, newPage, shot, tmpDir, until } = require('./helpers');
+
+const points = (page) => page.locator('.chart-card').getAttribute('data-points').then(Number);
+const lastIteration = (page) => page.locator('.chart-card').getAttribute('data-last-iteration').then(Number);
+const runState = (page) => page.locator('#run-state .badge').getAttribute('data-state').catch(() => null);
+
+async function downloadBytes(page, locator) {
+  const [download] = await Promise.all([page.waitForEvent('download'), locator.click()]);
+  return { name: download.suggestedFilename(), bytes: fs.readFileSync(await download.path()) };
+}
+
+test('train through the UI: live curve, previews, reload, reconnect, stop, downloads, stylize', { timeout: 240000 }, async (t) => {
+  const tmp = tmpDir('tn-train-');
+  const data = makeDataset(path.join(tmp, 'photos'), 10);
+  const server = await startServer({ tmp });
+  const browser = await launch();
+  t.after(async () => {
+    await browser.close();
+    await server.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+  const { url } = server;
+  const page = await newPage(browser);
+  let runId = null;
+
+  await t.test('the wizard starts a run and opens its dashboard', async () => {
+    await page.goto(`${url}/#/new`);
+    await page.getByLabel('Folder path').fill(data);
+    await page.locator('#scan-ok').waitFor();
+    await page.locator('#wizard-next').click();
+    await page.locator('[data-texture="stained_glass"]').click();
+    await page.locator('#wizard-next').click();
+    await page.locator('[data-preset="quick"]').click();
+    await page.locator('#advanced summary').click();
+    const set = async (name, value) => page.locator(`input[name="${name}"]`).fill(String(value));
+    await set('image_size', 32);
+    await set('style_size', 32);
+    await set('batch_size', 2);
+    await set('iterations', 5000); // stopped long before
+    await set('preview_every', 4);
+    await set('checkpoint_every', 1000);
+    await set('workers', 0);
+    await page.selectOption('select[name="vgg_weights"]', 'random');
+    await page.locator('#wizard-next').click();
+    await page.locator('.summary').waitFor();
+    assert.match(await page.locator('.summary').textContent(), /Random VGG weights/);
+    await page.locator('#wizard-next').click();
+    await page.waitForURL(/#\/runs\/[^/]+$/);
+    runId = decodeURIComponent(page.url().split('#/runs/')[1]);
+    assert.match(runId, /stained_glass/);
+  });
+
+  await t.test('the curve gains points while training, and a preview appears', async () => {
+    await until(async () => (await points(page)) >= 3, { timeout: 90000, what: 'the first iterations' });
+    const before = await points(page);
+    await until(async () => (await points(page)) > before + 2, { timeout: 30000, what: 'more iterations' });
+    assert.strictEqual(await runState(page), 'running');
+    await page.locator('#preview-image').waitFor();
+    await until(async () => Number(await page.locator('.preview-card').getAttribute('data-previews')) >= 2,
+      { timeout: 30000, what: 'two previews' });
+    await page.locator('#preview-photos').waitFor();
+    assert.match(await page.locator('#stat-speed').textContent(), /it\/s|–/);
+    // The curve is drawn (uPlot's canvas) with a legend.
+    await page.locator('#loss-chart canvas').waitFor();
+    await shot(page, 'dashboard-running');
+  });
+
+  await t.test('a reload keeps the curve: the history comes with the subscription', async () => {
+    const before = await points(page);
+    await page.reload();
+    await until(async () => (await points(page)) >= before, { timeout: 15000, what: 'the history after a reload' });
+    // One point per iteration, none twice.
+    await until(async () => (await points(page)) === (await lastIteration(page)), { timeout: 5000, what: 'points = iterations' });
+  });
+
+  await t.test('a dropped connection resubscribes from the last seq: no gap, no duplicate', async () => {
+    const before = await points(page);
+    await page.evaluate(async () => {
+      const { rawSocket } = await import('/js/socket.js');
+      rawSocket().io.engine.close(); // the transport drops; socket.io reconnects by itself
+    });
+    await until(async () => (await points(page)) > before + 2, { timeout: 30000, what: 'events after the reconnect' });
+    assert.strictEqual(await points(page), await lastIteration(page));
+  });
+
+  // Two more runs wait in the queue behind it (one run at a time on the CPU): one that fails
+  // at start (no such VGG weights file) and a short one that finishes.
+  let failed = null;
+  let done = null;
+  await t.test('runs started meanwhile are queued', async () => {
+    const post = (config) => fetch(`${url}/api/runs`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ config }),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const base = { data_dir: data, image_size: 32, style_size: 32, batch_size: 2, workers: 0, preview_every: 3, checkpoint_every: 4 };
+    failed = await post({ ...base, texture: 'craquelure', iterations: 6, vgg_weights: path.join(tmp, 'missing-vgg19.pth') });
+    assert.strictEqual(failed.status, 201, JSON.stringify(failed.body));
+    done = await post({ ...base, texture: 'truchet_weave', iterations: 8, vgg_weights: 'random' });
+    assert.strictEqual(done.status, 201, JSON.stringify(done.body));
+    const view = await newPage(browser);
+    await view.goto(`${url}/#/runs/${encodeURIComponent(done.body.run.id)}`);
+    await view.locator('#queued-note', { hasText: '#2 in line' }).waitFor();
+    assert.strictEqual(await runState(view), 'queued');
+    assert.match(await view.locator('#stop-run').textContent(), /Cancel/);
+    await shot(view, 'dashboard-queued');
+    assert.deepStrictEqual(view.errors, []);
+    await view.close();
+  });
+
+  await t.test('a second tab shows the same run, and the runs list shows it live', async () => {
+    const second = await newPage(browser);
+    await second.goto(`${url}/#/runs/${encodeURIComponent(runId)}`);
+    await until(async () => (await points(second)) >= 3, { timeout: 15000, what: 'the second tab\'s curve' });
+    assert.strictEqual(await runState(second), 'running');
+    assert.deepStrictEqual(second.errors, []);
+    await second.goto(`${url}/#/`);
+    const card = second.locator(`.run-card[data-run="${runId}"]`);
+    await card.waitFor();
+    assert.strictEqual(await card.getAttribute('data-state'), 'running');
+    assert.strictEqual(await second.locator('.run-card[data-state="queued"]').count(), 2);
+    await second.locator(`.run-card[data-run="${runId}"] .run-preview[src*="previews/iter_"]`).waitFor({ timeout: 15000 });
+    await shot(second, 'runs-list-running');
+    // Narrow window: the dashboard while running.
+    await second.setViewportSize({ width: 400, height: 800 });
+    await second.goto(`${url}/#/runs/${encodeURIComponent(runId)}`);
+    await until(async () => (await points(second)) >= 3, { timeout: 15000, what: 'the narrow dashboard' });
+    await shot(second, 'narrow-dashboard-running');
+    const overflow = await second.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
+    assert.deepStrictEqual(second.errors, []);
+    await second.close();
+  });
+
+  await t.test('Stop (confirmed) leaves a checkpoint and a model whose downloads are torch zip files', async () => {
+    await page.locator('#stop-run').click();
+    await page.locator('dialog[open]').waitFor();
+    await shot(page, 'dashboard-stop-confirm', { fullPage: false });
+    await page.locator('dialog[open] button', { hasText: 'Stop training' }).click();
+    await until(async () => (await runState(page)) === 'stopped', { timeout: 60000, what: 'the stopped state' });
+    const row = page.locator('#checkpoints .ckpt:not(.ckpt-model)').first();
+    await row.waitFor();
+    const ckpt = await downloadBytes(page, row.getByRole('link', { name: /Download/ }));
+    assert.match(ckpt.name, /iter_\d+\.pth$/);
+    assert.strictEqual(ckpt.bytes.subarray(0, 2).toString('latin1'), 'PK', 'a zip-format torch file');
+    assert.ok(ckpt.bytes.length > 10000);
+    const model = await downloadBytes(page, page.locator('#download-model'));
+    assert.match(model.name, /model\.pth$/);
+    assert.strictEqual(model.bytes.subarray(0, 2).toString('latin1'), 'PK');
+    assert.strictEqual(await page.locator('#stop-run').count(), 0);
+    await shot(page, 'dashboard-stopped');
+  });
+
+  await t.test('stylize a photo with the stopped run\'s model', async () => {
+    await page.locator('#stylize-file').setInputFiles(path.join(data, 'photo_04.png'));
+    await page.getByLabel('Style strength (noise factor)').fill('2.5');
+    await page.locator('#stylize-go').click();
+    await page.locator('#stylize-output').waitFor({ timeout: 60000 });
+    const natural = await page.locator('#stylize-output').evaluate((img) => img.complete && img.naturalWidth);
+    assert.ok(natural > 0);
+    assert.match(await page.locator('#stylize-download').getAttribute('download'), /noise2\.5\.png$/);
+    await shot(page, 'dashboard-stylized');
+  });
+
+  await t.test('the page logged no errors', () => {
+    assert.deepStrictEqual(page.errors, []);
+  });
+
+  await t.test('a finished run, and a failed one that says why', async () => {
+    const view = await newPage(browser);
+    await view.goto(`${url}/#/runs/${encodeURIComponent(failed.body.run.id)}`);
+    await view.locator('#failure').waitFor({ timeout: 60000 });
+    assert.match(await view.locator('#failure-message').textContent(), /missing-vgg19\.pth|VGG/i);
+    await until(async () => (await view.locator('#stderr-tail').count()) > 0, { timeout: 15000, what: 'the stderr tail' });
+    await shot(view, 'dashboard-failed');
+
+    await view.goto(`${url}/#/runs/${encodeURIComponent(done.body.run.id)}`);
+    await until(async () => (await runState(view)) === 'done', { timeout: 90000, what: 'the done state' });
+    await view.locator('#download-model').waitFor();
+    assert.strictEqual(await points(view), 8);
+    assert.match(await view.locator('#progress-text').textContent(), /Iteration 8 of 8/);
+    await view.locator('#preview-image').waitFor();
+    await shot(view, 'dashboard-done');
+
+    // The x axis by time, linear scale, the preview slider moved back.
+    await view.getByText('Time', { exact: true }).click();
+    await view.getByText('Linear', { exact: true }).click();
+    const slider = view.locator('.preview-card input[type="range"]');
+    await slider.focus();
+    await view.keyboard.press('Home');
+    assert.match(await view.locator('#preview-iteration').textContent(), /^3$/);
+    await shot(view, 'dashboard-done-time-linear');
+
+    await view.goto(`${url}/#/`);
+    await view.locator('.run-card[data-state="failed"]').waitFor();
+    await view.locator('.run-card[data-state="done"]').waitFor();
+    await view.locator('.run-card[data-state="stopped"]').waitFor();
+    await shot(view, 'runs-list');
+    await view.setViewportSize({ width: 400, height: 800 });
+    await shot(view, 'narrow-runs-list');
+    assert.deepStrictEqual(view.errors, []);
+    await view.close();
+  });
+});

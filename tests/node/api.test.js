@@ -1,0 +1,233 @@
+'use strict';
+// The HTTP API's answers and refusals, the worker's token check, against a real service.
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const { io } = require('socket.io-client');
+const { makeWorkspace, tinyConfig, startStudio, nextMessage } = require('./helpers/studio');
+const { encodePng, gradientPng } = require('./helpers/png');
+
+const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
+
+// A request with the path sent exactly as written: fetch() would normalise '..' away.
+function rawGet(url, rawPath) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    http.get({ hostname, port, path: rawPath }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
+    }).on('error', reject);
+  });
+}
+
+// Connects straight to the worker service, as an attacker on this machine could.
+function connectWorker(url, auth) {
+  const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth });
+  return new Promise((resolve) => {
+    socket.once('connect', () => { socket.close(); resolve('connected'); });
+    socket.once('connect_error', (err) => { socket.close(); resolve(`refused: ${err.message}`); });
+  });
+}
+
+describe('HTTP API', () => {
+  let ws;
+  let t;
+  let run; // a finished tiny run, for the file and stylize routes
+
+  before(async () => {
+    ws = makeWorkspace();
+    t = await startStudio(ws);
+    const res = await t.api('POST', '/api/runs', { config: tinyConfig(ws.photos, { iterations: 10 }) });
+    assert.strictEqual(res.status, 201, JSON.stringify(res.data));
+    const c = await t.client();
+    const finished = nextMessage(c, 'run_state', (m) => m.run.id === res.data.run.id && m.run.state !== 'running' && m.run.state !== 'queued', 180000);
+    run = (await t.api('GET', `/api/runs/${res.data.run.id}`)).data.run;
+    if (run.state === 'queued' || run.state === 'running') run = (await finished).run;
+    assert.strictEqual(run.state, 'done');
+  });
+
+  after(async () => {
+    if (t) await t.close();
+    fs.rmSync(ws.root, { recursive: true, force: true });
+  });
+
+  it('reports health and the device', async () => {
+    const health = await t.api('GET', '/api/health');
+    assert.deepStrictEqual(health.data, { ok: true, worker: { state: 'up' } });
+    const device = await t.api('GET', '/api/device');
+    assert.strictEqual(device.status, 200);
+    assert.ok(['cpu', 'cuda'].includes(device.data.device.kind));
+    assert.ok(device.data.device.cpus >= 1);
+  });
+
+  it('the worker refuses a socket.io connection without the right token', async () => {
+    const workerUrl = t.studio.worker.httpBase;
+    assert.match(await connectWorker(workerUrl, undefined), /^refused/);
+    assert.match(await connectWorker(workerUrl, { token: 'not-the-token' }), /^refused/);
+    assert.match(await connectWorker(workerUrl, { token: '' }), /^refused/);
+    assert.strictEqual(await connectWorker(workerUrl, { token: t.studio.worker.token }), 'connected');
+    // and its file route without the Bearer token
+    const res = await fetch(`${workerUrl}/files/${run.id}/config.json`);
+    assert.strictEqual(res.status, 401);
+  });
+
+  it('serves a run file, and refuses paths outside the run folder before they reach the worker', async () => {
+    const ok = await rawGet(t.url, `/api/runs/${run.id}/files/config.json`);
+    assert.strictEqual(ok.status, 200);
+    assert.strictEqual(JSON.parse(ok.body).iterations, 10);
+    const attempts = [
+      `/api/runs/${run.id}/files/../../package.json`,
+      `/api/runs/${run.id}/files/../../../package.json`,
+      `/api/runs/${run.id}/files/..%2F..%2Fpackage.json`,
+      `/api/runs/${run.id}/files/..%2f..%2f..%2fpackage.json`,
+      `/api/runs/${run.id}/files/%2e%2e/%2e%2e/package.json`,
+      `/api/runs/${run.id}/files/%2E%2E%2F%2E%2E%2Fpackage.json`,
+      `/api/runs/${run.id}/files/%252e%252e/%252e%252e/package.json`,
+      `/api/runs/${run.id}/files/previews/..%5C..%5C..%5Cpackage.json`,
+      `/api/runs/${run.id}/files//etc/passwd`,
+      `/api/runs/${run.id}/files/%2Fetc%2Fpasswd`,
+      `/api/runs/${run.id}/files/./config.json`,
+      `/api/runs/..%2F..%2Fetc/files/passwd`,
+      '/api/runs/%2e%2e/files/package.json',
+      '/api/runs/../files/package.json',
+      '/api/textures/..%2F..%2Fpackage.json/image',
+      '/api/textures/%2e%2e/image',
+    ];
+    for (const attempt of attempts) {
+      const res = await rawGet(t.url, attempt);
+      assert.strictEqual(res.status, 400, `${attempt}: refused by Node (400), got ${res.status}`);
+      assert.doesNotMatch(res.body, /tn-studio|root:/, attempt);
+      if (attempt.startsWith('/api/')) assert.ok(JSON.parse(res.body).error, `${attempt}: an {error} body`);
+    }
+    assert.strictEqual((await rawGet(t.url, `/api/runs/${run.id}/files/previews/nothing.png`)).status, 404);
+    assert.strictEqual((await rawGet(t.url, '/api/runs/no-such-run/files/config.json')).status, 404);
+  });
+
+  it('validates run requests', async () => {
+    assert.strictEqual((await t.api('GET', '/api/runs/no-such-run')).status, 404);
+    assert.strictEqual((await t.api('POST', '/api/runs/no-such-run/stop')).status, 404);
+    assert.strictEqual((await t.api('GET', '/api/runs/no-such-run/events')).status, 404);
+    assert.strictEqual((await t.api('GET', '/api/runs/bad%20id')).status, 400);
+    assert.strictEqual((await t.api('GET', `/api/runs/${run.id}/events?after=x`)).status, 400);
+    const noConfig = await t.api('POST', '/api/runs', { iterations: 3 });
+    assert.strictEqual(noConfig.status, 400);
+    assert.match(noConfig.data.error, /config/);
+    const badJson = await t.api('POST', '/api/runs', Buffer.from('{"config":'), { 'Content-Type': 'application/json' });
+    assert.deepStrictEqual([badJson.status, badJson.data], [400, { error: 'the body is not valid JSON' }]);
+    const badFolder = await t.api('POST', '/api/runs', { config: tinyConfig(`${ws.root}/no-such-folder`) });
+    assert.strictEqual(badFolder.status, 400);
+    assert.ok(badFolder.data.error.length > 0);
+    const badTexture = await t.api('POST', '/api/runs', { config: tinyConfig(ws.photos, { texture: 'no_such_texture' }) });
+    assert.strictEqual(badTexture.status, 400);
+    assert.strictEqual((await t.api('GET', '/api/nothing-here')).status, 404);
+  });
+
+  it('uploads a texture; refuses a non-image (415), a missing name (400), an empty or too large body', async () => {
+    const png = encodePng(64, 64, (x, y) => [x * 4, y * 4, 128]);
+    const up = await t.api('POST', '/api/textures', png, { 'X-Filename': encodeURIComponent('my tile.png') });
+    assert.strictEqual(up.status, 201, JSON.stringify(up.data));
+    const texture = up.data.texture;
+    assert.deepStrictEqual([texture.builtin, texture.width, texture.height], [false, 64, 64]);
+    const list = (await t.api('GET', '/api/textures')).data.textures;
+    assert.ok(list.some((x) => x.name === texture.name && !x.builtin));
+    assert.ok(list.some((x) => x.name === 'stained_glass' && x.builtin));
+    const image = await t.api('GET', `/api/textures/${texture.name}/image`);
+    assert.strictEqual(image.status, 200);
+    assert.strictEqual(image.headers.get('content-type'), 'image/png');
+    assert.ok(image.data.equals(png));
+    assert.strictEqual((await t.api('GET', '/api/textures/stained_glass/image')).headers.get('content-type'), 'image/jpeg');
+    assert.strictEqual((await t.api('GET', '/api/textures/no_such_texture/image')).status, 404);
+
+    const text = await t.api('POST', '/api/textures', Buffer.from('hello, not an image'), { 'X-Filename': 'a.png' });
+    assert.strictEqual(text.status, 415);
+    assert.match(text.data.error, /not an image/);
+    // right magic bytes, broken image: the worker's full decode refuses it
+    const truncated = await t.api('POST', '/api/textures', png.subarray(0, 60), { 'X-Filename': 'broken.png' });
+    assert.strictEqual(truncated.status, 400);
+    assert.strictEqual((await t.api('POST', '/api/textures', png)).status, 400); // no X-Filename
+    assert.strictEqual((await t.api('POST', '/api/textures', png, { 'X-Filename': '../x.png' })).status, 400);
+    assert.strictEqual((await t.api('POST', '/api/textures', Buffer.alloc(0), { 'X-Filename': 'a.png' })).status, 400);
+    const huge = Buffer.concat([png, Buffer.alloc(21 * 2 ** 20)]);
+    const tooLarge = await t.api('POST', '/api/textures', huge, { 'X-Filename': 'huge.png' });
+    assert.strictEqual(tooLarge.status, 413);
+    assert.match(tooLarge.data.error, /20 MB/);
+  });
+
+  it('carries an image just under the 20 MB limit through socket.io to the worker and back', async () => {
+    let seed = 1;
+    const noise = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    const big = encodePng(2600, 2680, () => [noise(), noise(), noise()], { level: 0 });
+    assert.ok(big.length > 19.9 * 2 ** 20 && big.length <= 20 * 2 ** 20, `${big.length} bytes`);
+    const up = await t.api('POST', '/api/textures', big, { 'X-Filename': 'big.png' });
+    assert.strictEqual(up.status, 201, JSON.stringify(up.data));
+    const back = await t.api('GET', `/api/textures/${up.data.texture.name}/image`);
+    assert.ok(back.data.equals(big));
+  });
+
+  it('stylizes a photo with a trained run', async () => {
+    const photo = gradientPng(40, 3);
+    const res = await t.api('POST', `/api/stylize?run=${run.id}&noise=0.5&seed=1`, photo);
+    assert.strictEqual(res.status, 200, res.data.toString());
+    assert.strictEqual(res.headers.get('content-type'), 'image/png');
+    assert.ok(res.data.subarray(0, 4).equals(PNG_MAGIC));
+    assert.strictEqual(res.headers.get('x-image-width'), '40');
+    const fromCheckpoint = await t.api('POST', `/api/stylize?run=${run.id}&checkpoint=${run.checkpoints[0].path}&size=64`, photo);
+    assert.strictEqual(fromCheckpoint.status, 200, fromCheckpoint.data.toString());
+    assert.strictEqual(fromCheckpoint.headers.get('x-image-width'), '64');
+    assert.strictEqual((await t.api('POST', `/api/stylize?run=${run.id}`, Buffer.from('GIF89a... not really'))).status, 400);
+    assert.strictEqual((await t.api('POST', `/api/stylize?run=${run.id}`, Buffer.from('plain text'))).status, 415);
+    assert.strictEqual((await t.api('POST', '/api/stylize?run=no-such-run', photo)).status, 404);
+    assert.strictEqual((await t.api('POST', '/api/stylize', photo)).status, 400);
+    assert.strictEqual((await t.api('POST', `/api/stylize?run=${run.id}&noise=lots`, photo)).status, 400);
+    assert.strictEqual((await t.api('POST', `/api/stylize?run=${run.id}&checkpoint=../../x.pth`, photo)).status, 400);
+  });
+
+  it('scans a folder of photos, thumbnails as data: URLs', async () => {
+    const res = await t.api('POST', '/api/datasets/scan', { path: ws.photos });
+    assert.strictEqual(res.status, 200, JSON.stringify(res.data));
+    assert.strictEqual(res.data.usable, 10);
+    assert.strictEqual(res.data.skipped, 0);
+    assert.ok(res.data.thumbnails.length > 0);
+    for (const thumb of res.data.thumbnails) assert.match(thumb, /^data:image\/jpeg;base64,\/9j\//);
+    assert.strictEqual((await t.api('POST', '/api/datasets/scan', { path: `${ws.root}/nothing` })).status, 400);
+    assert.strictEqual((await t.api('POST', '/api/datasets/scan', {})).status, 400);
+  });
+
+  it('refuses requests from another site', async () => {
+    const res = await t.api('POST', '/api/textures', gradientPng(8, 1), { 'X-Filename': 'a.png', Origin: 'http://evil.example' });
+    assert.strictEqual(res.status, 403);
+    const socket = io(t.url, { transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: { Origin: 'http://evil.example' } });
+    const outcome = await new Promise((resolve) => {
+      socket.once('connect', () => resolve('connected'));
+      socket.once('connect_error', () => resolve('refused'));
+    });
+    socket.close();
+    assert.strictEqual(outcome, 'refused');
+  });
+
+  it('answers 503 while the worker is not up', async () => {
+    const closedPort = await new Promise((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = srv.address();
+        srv.close(() => resolve(port));
+      });
+    });
+    const down = await startStudio(ws, { workerUrl: `http://127.0.0.1:${closedPort}`, workerToken: 'x', noWait: true });
+    try {
+      const health = await down.api('GET', '/api/health');
+      assert.notStrictEqual(health.data.worker.state, 'up');
+      const runs = await down.api('GET', '/api/runs');
+      assert.strictEqual(runs.status, 503);
+      assert.match(runs.data.error, /not running/);
+      assert.strictEqual((await down.api('GET', `/api/runs/${run.id}/files/config.json`)).status, 503);
+      const c = await down.client();
+      const status = await c.workerStatus;
+      assert.notStrictEqual(status.state, 'up');
+    } finally {
+      await down.close();
+    }
+  });
+});

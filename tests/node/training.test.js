@@ -1,0 +1,227 @@
+'use strict';
+// Training runs through Node and the real worker service, seen by socket.io clients as a
+// browser sees them. One app (one service) for the file; the tests run in order and each
+// starts its own tiny CPU run.
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
+const { makeWorkspace, tinyConfig, startStudio, RunStream, nextMessage, assertComplete } = require('./helpers/studio');
+
+const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
+
+describe('training through Node', () => {
+  let ws;
+  let t; // the running studio: {url, api, client, studio}
+
+  before(async () => {
+    ws = makeWorkspace();
+    t = await startStudio(ws);
+  });
+
+  after(async () => {
+    if (t) await t.close();
+    if (process.env.TN_KEEP_TEST_DIRS) console.log(`kept ${ws.root}`);
+    else fs.rmSync(ws.root, { recursive: true, force: true });
+  });
+
+  async function startRun(overrides) {
+    const res = await t.api('POST', '/api/runs', { config: tinyConfig(ws.photos, overrides) });
+    assert.strictEqual(res.status, 201, JSON.stringify(res.data));
+    return res.data.run;
+  }
+
+  function runFolder(id) {
+    return path.join(ws.runs, id);
+  }
+
+  it('streams every event of a run in order (iterations, binary previews, checkpoints, done) to two clients', async () => {
+    const a = await t.client();
+    const b = await t.client();
+    const doneState = nextMessage(a, 'run_state', (m) => ['done', 'failed'].includes(m.run.state));
+    const run = await startRun();
+    assert.ok(['queued', 'running'].includes(run.state));
+    const streams = [new RunStream(a, run.id), new RunStream(b, run.id)];
+    for (const s of streams) assert.strictEqual((await s.subscribe(0)).ok, true);
+    await Promise.all(streams.map((s) => s.untilEnd(180000)));
+
+    const [sa, sb] = streams;
+    assertComplete(assert, sa.events);
+    const iterations = sa.ofType('iteration').map((e) => e.event.iteration);
+    assert.deepStrictEqual(iterations, Array.from({ length: 30 }, (_, i) => i + 1));
+    for (const e of sa.ofType('iteration')) {
+      for (const field of ['style', 'content', 'total', 'lr', 'time']) assert.strictEqual(typeof e.event[field], 'number');
+    }
+    const previews = sa.ofType('preview');
+    assert.deepStrictEqual(previews.map((e) => e.event.iteration), [10, 20, 30]);
+    for (const p of previews) {
+      assert.ok(Buffer.isBuffer(p.image), 'a live preview carries its PNG as binary');
+      assert.ok(p.image.subarray(0, 4).equals(PNG_MAGIC));
+    }
+    assert.deepStrictEqual(sa.ofType('checkpoint').map((e) => e.event.iteration), [10, 20, 30]);
+    const done = sa.ofType('done')[0].event;
+    assert.strictEqual(done.stopped, false);
+    assert.strictEqual(done.iteration, 30);
+    assert.strictEqual(sa.events.at(-1).event.type, 'done');
+    // the second client saw exactly the same stream
+    assert.deepStrictEqual(sb.events.map((e) => [e.seq, e.event]), sa.events.map((e) => [e.seq, e.event]));
+    assert.ok(sb.ofType('preview').every((p) => Buffer.isBuffer(p.image)));
+
+    assert.strictEqual((await doneState).run.state, 'done');
+    const info = (await t.api('GET', `/api/runs/${run.id}`)).data.run;
+    assert.strictEqual(info.state, 'done');
+    assert.strictEqual(info.iteration, 30);
+    assert.strictEqual(info.model, 'model.pth');
+    // the history over HTTP is the same series
+    const history = (await t.api('GET', `/api/runs/${run.id}/events?after=0`)).data.events;
+    assert.deepStrictEqual(history.map((e) => [e.seq, e.event]), sa.events.map((e) => [e.seq, e.event]));
+    const tail = (await t.api('GET', `/api/runs/${run.id}/events?after=${sa.last - 2}`)).data.events;
+    assert.deepStrictEqual(tail.map((e) => e.seq), [sa.last - 1, sa.last]);
+    // files: a preview inline, the model as a download
+    const preview = await t.api('GET', `/api/runs/${run.id}/files/${previews[0].event.path}`);
+    assert.strictEqual(preview.status, 200);
+    assert.strictEqual(preview.headers.get('content-type'), 'image/png');
+    assert.ok(preview.data.equals(previews[0].image), 'the file is the streamed preview');
+    const model = await t.api('GET', `/api/runs/${run.id}/files/model.pth`);
+    assert.strictEqual(model.status, 200);
+    assert.match(model.headers.get('content-disposition'), /^attachment; filename="?[\w.-]+-model\.pth"?$/);
+    assert.ok(model.data.length > 100000);
+  });
+
+  it('starts a second run queued behind the first once the first has finished', async () => {
+    const c = await t.client();
+    const first = await startRun();
+    const second = await startRun();
+    assert.strictEqual(second.state, 'queued');
+    assert.ok(second.queue_position >= 1);
+    const listed = (await t.api('GET', '/api/runs')).data;
+    assert.ok(listed.queue.includes(second.id));
+    const s1 = new RunStream(c, first.id);
+    const s2 = new RunStream(c, second.id);
+    await s1.subscribe(0);
+    await s2.subscribe(0);
+    await Promise.all([s1.untilEnd(180000), s2.untilEnd(180000)]);
+    const firstDone = s1.ofType('done')[0].event.time;
+    const secondStart = s2.ofType('start')[0].event.time;
+    assert.ok(secondStart >= firstDone, `second started at ${secondStart}, first done at ${firstDone}`);
+    assertComplete(assert, s1.events);
+    assertComplete(assert, s2.events);
+    assert.strictEqual(s2.ofType('done')[0].event.stopped, false);
+  });
+
+  it('gives a client that reconnects mid-run (after = last seq) the complete series', async () => {
+    const run = await startRun({ iterations: 80 });
+    const first = await t.client();
+    const s1 = new RunStream(first, run.id);
+    await s1.subscribe(0);
+    await s1.until((s) => s.ofType('iteration').length >= 10, 120000, '10 iterations');
+    first.close(); // the browser's connection drops
+    const seen = s1.events.slice();
+    await new Promise((r) => setTimeout(r, 700)); // training goes on meanwhile
+
+    const second = await t.client();
+    const s2 = new RunStream(second, run.id);
+    const late = new RunStream(await t.client(), run.id); // a newcomer: all the history, then live
+    const [ack] = await Promise.all([s2.subscribe(seen.at(-1).seq), late.subscribe(0)]);
+    assert.strictEqual(ack.ok, true);
+    await Promise.all([s2.untilEnd(180000), late.untilEnd(180000)]);
+    assertComplete(assert, late.events);
+    assert.ok(s2.events[0].seq === seen.at(-1).seq + 1, 'resumes right after the last seq seen');
+    const all = [...seen, ...s2.events];
+    assertComplete(assert, all);
+    assert.deepStrictEqual(all.filter((e) => e.event.type === 'iteration').map((e) => e.event.iteration),
+      Array.from({ length: 80 }, (_, i) => i + 1));
+    const history = (await t.api('GET', `/api/runs/${run.id}/events`)).data.events;
+    assert.deepStrictEqual(all.map((e) => [e.seq, e.event]), history.map((e) => [e.seq, e.event]));
+    assert.deepStrictEqual(late.events.map((e) => [e.seq, e.event]), history.map((e) => [e.seq, e.event]));
+  });
+
+  it('stops a run mid-way: a checkpoint and model are written, the state is stopped', async () => {
+    const c = await t.client();
+    const run = await startRun({ iterations: 5000, checkpoint_every: 1000, preview_every: 1000 });
+    const s = new RunStream(c, run.id);
+    await s.subscribe(0);
+    await s.until((x) => x.ofType('iteration').length >= 5, 120000, '5 iterations');
+    const stopped = nextMessage(c, 'run_state', (m) => m.run.id === run.id && m.run.state === 'stopped', 60000);
+    const res = await t.api('POST', `/api/runs/${run.id}/stop`);
+    assert.strictEqual(res.status, 200, JSON.stringify(res.data));
+    assert.ok(['stopping', 'stopped'].includes(res.data.run.state), res.data.run.state);
+    const info = (await stopped).run;
+    await s.untilEnd(30000);
+    const done = s.ofType('done')[0].event;
+    assert.strictEqual(done.stopped, true);
+    assert.ok(done.iteration < 5000);
+    assert.strictEqual(info.checkpoints.at(-1).iteration, done.iteration);
+    assert.strictEqual(info.model, 'model.pth');
+    const ckpt = await t.api('GET', `/api/runs/${run.id}/files/${info.checkpoints.at(-1).path}`);
+    assert.strictEqual(ckpt.status, 200);
+    assert.match(ckpt.headers.get('content-disposition'), /attachment/);
+    assertComplete(assert, s.events);
+  });
+
+  it('reports a trainer killed with kill -9 as failed, with exit code and stderr tail; its checkpoint still downloads', async () => {
+    const c = await t.client();
+    const run = await startRun({ iterations: 5000, checkpoint_every: 10, preview_every: 1000 });
+    const s = new RunStream(c, run.id);
+    await s.subscribe(0);
+    await s.untilType('checkpoint', 120000);
+    const pid = Number(fs.readFileSync(path.join(runFolder(run.id), 'trainer.pid'), 'utf8').trim());
+    assert.ok(pid > 1);
+    const failed = nextMessage(c, 'run_state', (m) => m.run.id === run.id && m.run.state === 'failed', 60000);
+    process.kill(pid, 'SIGKILL');
+    const info = (await failed).run;
+    assert.ok([-9, 137].includes(info.exit_code), `exit code ${info.exit_code}`);
+    assert.strictEqual(typeof info.stderr_tail, 'string');
+    assert.ok(info.stderr_tail.length > 0, 'the trainer output tail is kept');
+    assert.ok(info.error, 'a failed run says why');
+    await s.untilType('error', 30000);
+    assertComplete(assert, s.events);
+    assert.ok(info.checkpoints.length >= 1);
+    const ckpt = await t.api('GET', `/api/runs/${run.id}/files/${info.checkpoints.at(-1).path}`);
+    assert.strictEqual(ckpt.status, 200);
+    assert.ok(ckpt.data.length > 100000);
+    assert.match(ckpt.headers.get('content-disposition'), /^attachment; filename="?[\w.-]+-iter_\d+\.pth"?$/);
+  });
+
+  it('recovers from kill -9 of the worker service: down then up, the running run streams on without a gap', async () => {
+    const before = (await t.api('GET', '/api/runs')).data.runs;
+    const c = await t.client();
+    const statuses = [];
+    c.on('worker_status', (st) => statuses.push(st.state));
+    const run = await startRun({ iterations: 150, checkpoint_every: 50, preview_every: 50 });
+    const s = new RunStream(c, run.id);
+    const finished = nextMessage(c, 'run_state', (m) => m.run.id === run.id && !['queued', 'running'].includes(m.run.state), 240000);
+    await s.subscribe(0);
+    await s.until((x) => x.ofType('iteration').length >= 10, 120000, '10 iterations');
+    const oldPid = t.studio.worker.pid;
+    const down = nextMessage(c, 'worker_status', (st) => st.state === 'down', 30000);
+    process.kill(oldPid, 'SIGKILL');
+    await down;
+    await nextMessage(c, 'worker_status', (st) => st.state === 'up', 60000);
+    assert.notStrictEqual(t.studio.worker.pid, oldPid);
+    assert.ok(statuses.indexOf('down') < statuses.lastIndexOf('up'));
+
+    await s.untilEnd(180000);
+    assertComplete(assert, s.events);
+    assert.deepStrictEqual(s.ofType('iteration').map((e) => e.event.iteration), Array.from({ length: 150 }, (_, i) => i + 1));
+    assert.strictEqual(s.ofType('done')[0].event.stopped, false);
+    assert.strictEqual((await finished).run.state, 'done');
+    const after = (await t.api('GET', '/api/runs')).data.runs;
+    for (const r of before) {
+      assert.strictEqual(after.find((x) => x.id === r.id)?.state, r.state, `run ${r.id} still listed as ${r.state}`);
+    }
+    assert.ok(after.find((x) => x.id === run.id));
+  });
+
+  it('lists the earlier runs with their states after Node restarts on the same runs folder', async () => {
+    const before = (await t.api('GET', '/api/runs')).data.runs;
+    assert.ok(before.length >= 7);
+    await t.close();
+    t = null;
+    t = await startStudio(ws);
+    const now = (await t.api('GET', '/api/runs')).data.runs;
+    const states = (runs) => Object.fromEntries(runs.map((r) => [r.id, r.state]));
+    assert.deepStrictEqual(states(now), states(before));
+    assert.deepStrictEqual(new Set(Object.values(states(now))), new Set(['done', 'stopped', 'failed']));
+  });
+});
