@@ -209,4 +209,18 @@ async function until(fn, { timeout = 60000, interval = 200, what = 'condition' }
   }
 }
 
-module.exports = { ROOT, SHOTS, encodePng, makeDataset, startServer, launch, newPage, shot, tmpDir, until, workerPid, unlabelled };
+// A temp folder with 10 photos, a server on it and a browser, all torn down after test `t`.
+async function studio(t, prefix) {
+  const tmp = tmpDir(prefix);
+  const data = makeDataset(path.join(tmp, 'photos'), 10);
+  const server = await startServer({ tmp });
+  const browser = await launch();
+  t.after(async () => {
+    await browser.close();
+    await server.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+  return { tmp, data, server, browser, url: server.url };
+}
+
+module.exports = { ROOT, SHOTS, encodePng, makeDataset, startServer, launch, newPage, shot, studio, tmpDir, until, workerPid, unlabelled };

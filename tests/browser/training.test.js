@@ -7,7 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
-const { makeDataset, startServer, launch, newPage, shot, tmpDir, until } = require('./helpers');
+const { newPage, shot, studio, until } = require('./helpers');
 
 const points = (page) => page.locator('.chart-card').getAttribute('data-points').then(Number);
 const lastIteration = (page) => page.locator('.chart-card').getAttribute('data-last-iteration').then(Number);
@@ -19,16 +19,7 @@ async function downloadBytes(page, locator) {
 }
 
 test('train through the UI: live curve, previews, reload, reconnect, stop, downloads, stylize', { timeout: 240000 }, async (t) => {
-  const tmp = tmpDir('tn-train-');
-  const data = makeDataset(path.join(tmp, 'photos'), 10);
-  const server = await startServer({ tmp });
-  const browser = await launch();
-  t.after(async () => {
-    await browser.close();
-    await server.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
-  const { url } = server;
+  const { tmp, data, server, browser, url } = await studio(t, 'tn-train-');
   const page = await newPage(browser);
   let runId = null;
 

@@ -6,7 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
-const { makeDataset, startServer, launch, newPage, shot, tmpDir, workerPid } = require('./helpers');
+const { makeDataset, newPage, shot, studio, workerPid } = require('./helpers');
 
 // The browser logs every 4xx answer as a console error. Only those the test provokes on
 // purpose are expected; anything else is a failure.
@@ -16,16 +16,7 @@ function unexpected(errors, allowed = []) {
 const REFUSED = (route) => new RegExp(`Failed to load resource: the server responded with a status of 4\\d\\d .*${route}`);
 
 test('wizard: empty state, errors shown inline, keyboard, narrow window', { timeout: 150000 }, async (t) => {
-  const tmp = tmpDir('tn-ui-');
-  const data = makeDataset(path.join(tmp, 'photos'), 10);
-  const server = await startServer({ tmp });
-  const browser = await launch();
-  t.after(async () => {
-    await browser.close();
-    await server.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
-  const { url } = server;
+  const { tmp, data, server, browser, url } = await studio(t, 'tn-ui-');
 
   await t.test('the empty runs list invites a first run', async () => {
     const page = await newPage(browser);
