@@ -281,6 +281,9 @@ def train(config: dict, record: dict | None = None) -> int:
     if cuda:
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    else:
+        # Leave a core to each DataLoader worker instead of oversubscribing them all.
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world - config['workers']))
     amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else None
     memory_format = torch.channels_last if cuda else torch.contiguous_format
 
