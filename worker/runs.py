@@ -21,7 +21,6 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from . import checkpoint as ckpt
 from .atomic import write_json
 from .data import DatasetError, resolve_data_dir, resolve_texture, scan_folder
 from .events import FILENAME as EVENTS, EventLog, read_events
@@ -67,7 +66,7 @@ class Run:
         self.offset = 0   # bytes of events.jsonl already relayed
         self.seq = 0      # lines of events.jsonl already relayed
         self.summary = {}
-        self._scan_events()
+        self.read_new_events()  # what the record already holds; later lines are relayed live
 
     @property
     def request(self) -> dict:
@@ -75,11 +74,6 @@ class Run:
             return json.loads((self.folder / 'request.json').read_text())
         except (OSError, ValueError):
             return {}
-
-    def _scan_events(self):
-        """Everything known from the record so far (history is read from disk on request)."""
-        for event in read_events(self.folder / EVENTS):
-            self._note(event)
 
     def _note(self, event: dict):
         t = event['type']
@@ -104,6 +98,11 @@ class Run:
         elif t == 'error':
             s['error'] = event['message']
             s['finished'] = event['time']
+
+    @property
+    def trainer_pid(self) -> int | None:
+        """Our child's pid, or that of a trainer re-attached after a service restart."""
+        return self.process.pid if self.process else self.pid
 
     @property
     def running(self) -> bool:
@@ -198,8 +197,6 @@ class RunManager:
             if not (folder.is_dir() and RUN_ID.match(folder.name) and (folder / 'request.json').exists()):
                 continue
             run = Run(folder)
-            run.offset = (folder / EVENTS).stat().st_size if (folder / EVENTS).exists() else 0
-            run.seq = len(read_events(folder / EVENTS)) if run.offset else 0
             self.runs[run.id] = run
             pid_file = folder / 'trainer.pid'
             finished = 'done' in run.summary or 'error' in run.summary or (folder / 'exit.json').exists()
@@ -257,7 +254,7 @@ class RunManager:
                 run.read_new_events()
             elif run.running and not run.stop_requested_at:
                 run.stop_requested_at = time.time()
-                os.kill(run.process.pid if run.process else run.pid, signal.SIGTERM)
+                os.kill(run.trainer_pid, signal.SIGTERM)
             info = run.info(self.queue)
         self.on_state(info)
         return info
@@ -299,13 +296,13 @@ class RunManager:
             for run in running:
                 if not run.stop_requested_at:
                     run.stop_requested_at = time.time()
-                    os.kill(run.process.pid if run.process else run.pid, signal.SIGTERM)
+                    os.kill(run.trainer_pid, signal.SIGTERM)
         deadline = time.time() + STOP_TIMEOUT
         while any(r.running for r in running) and time.time() < deadline:
             time.sleep(0.1)
         for run in running:
             if run.running:
-                os.killpg(run.process.pid if run.process else run.pid, signal.SIGKILL)
+                os.killpg(run.trainer_pid, signal.SIGKILL)
 
     # -- the monitor ------------------------------------------------------------------------
 
@@ -369,7 +366,7 @@ class RunManager:
                 if run.running:
                     if run.stop_requested_at and time.time() - run.stop_requested_at > STOP_TIMEOUT:
                         log.warning('run %s did not stop in %ss: killing it', run.id, STOP_TIMEOUT)
-                        os.killpg(run.process.pid if run.process else run.pid, signal.SIGKILL)
+                        os.killpg(run.trainer_pid, signal.SIGKILL)
                     continue
                 code = run.process.returncode if run.process else None
                 if code not in (0, None) or 'done' not in run.summary:

@@ -387,6 +387,13 @@ def train(config: dict, record: dict | None = None) -> int:
         progress = tqdm(total=total, initial=start, unit='it', dynamic_ncols=True, file=sys.stderr,
                         disable=None)  # no bar when stderr is a log file, not a terminal
     pending = None  # losses of the last step, read one step late so the GPU never waits for them
+
+    def report_pending():
+        nonlocal pending
+        if pending:
+            pending[-1].synchronize()
+            report(*pending[:-1])
+            pending = None
     rate = None     # smoothed iterations per second
     it = start
     t_last = time.perf_counter()
@@ -426,9 +433,7 @@ def train(config: dict, record: dict | None = None) -> int:
                 done_event = torch.cuda.Event()
                 losses = losses.to('cpu', non_blocking=True)
                 done_event.record()
-                if pending:
-                    pending[-1].synchronize()
-                    report(*pending[:-1])
+                report_pending()
                 pending = (it, losses, lr, rate, done_event)
             else:
                 report(it, losses, lr, rate)
@@ -444,19 +449,14 @@ def train(config: dict, record: dict | None = None) -> int:
         if master and (it % config['preview_every'] == 0 or last):
             save_preview(it)
         if master and (it % config['checkpoint_every'] == 0 or last):
-            if pending:
-                pending[-1].synchronize()
-                report(*pending[:-1])
-                pending = None
+            report_pending()
             save_checkpoint(it, final=last)
         if stopping:
             break
     if progress is not None:
         progress.close()
     if master:
-        if pending:
-            pending[-1].synchronize()
-            report(*pending[:-1])
+        report_pending()
         if it == start:  # nothing left to do, e.g. resuming a finished run
             save_checkpoint(it, final=True)
         events.emit('done', iteration=it, stopped=it < total, model='model.pth')

@@ -2,6 +2,7 @@
 // Shared by the browser tests: a generated photo folder, the real server (which spawns the
 // real worker service) in a temporary directory, Debian's Chromium through playwright-core,
 // console error collection and screenshots.
+const assert = require('node:assert');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -209,6 +210,12 @@ async function until(fn, { timeout = 60000, interval = 200, what = 'condition' }
   }
 }
 
+// Fails when anything on the page is wider than the window (a narrow-window layout bug).
+async function assertNoOverflow(page) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
+}
+
 // A temp folder with 10 photos, a server on it and a browser, all torn down after test `t`.
 async function studio(t, prefix) {
   const tmp = tmpDir(prefix);
@@ -223,4 +230,4 @@ async function studio(t, prefix) {
   return { tmp, data, server, browser, url: server.url };
 }
 
-module.exports = { ROOT, SHOTS, encodePng, makeDataset, startServer, launch, newPage, shot, studio, tmpDir, until, workerPid, unlabelled };
+module.exports = { ROOT, SHOTS, assertNoOverflow, encodePng, makeDataset, startServer, launch, newPage, shot, studio, tmpDir, until, workerPid, unlabelled };

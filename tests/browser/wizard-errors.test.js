@@ -6,7 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
-const { makeDataset, newPage, shot, studio, workerPid } = require('./helpers');
+const { assertNoOverflow, makeDataset, newPage, shot, studio, workerPid } = require('./helpers');
 
 // The browser logs every 4xx answer as a console error. Only those the test provokes on
 // purpose are expected; anything else is a failure.
@@ -183,8 +183,7 @@ test('wizard: empty state, errors shown inline, keyboard, narrow window', { time
     await page.locator('#advanced summary').click();
     await shot(page, 'narrow-wizard-3');
     // Nothing is wider than the window.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
+    await assertNoOverflow(page);
     assert.deepStrictEqual(page.errors, []);
     await page.close();
   });

@@ -1,6 +1,5 @@
 """Shared fixtures: small image folders made by the tests themselves, and the trainer CLI."""
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
