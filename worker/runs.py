@@ -27,6 +27,18 @@ from .events import FILENAME as EVENTS, EventLog, read_events
 from .train import UsageError, argv_from_config
 
 log = logging.getLogger('tn.runs')
+_rev_lock = threading.Lock()
+_last_rev = 0
+
+
+def _next_rev() -> int:
+    """A number that grows with every RunInfo made, across service restarts too (it starts from
+    the clock). Clients keep the info with the highest rev, so the answer to a request made
+    before a state change cannot overwrite the run_state message that announced the change."""
+    global _last_rev
+    with _rev_lock:
+        _last_rev = max(_last_rev + 1, time.time_ns() // 1000)
+        return _last_rev
 REPO = Path(__file__).resolve().parents[1]
 RUN_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$')
 STOP_TIMEOUT = float(os.environ.get('TN_STOP_TIMEOUT', 60))
@@ -120,6 +132,7 @@ class Run:
         return 'queued' if queued else 'failed'
 
     def info(self, queue: list) -> dict:
+        rev = _next_rev()  # before reading the state: an info is never older than its rev
         exit_info = {}
         try:
             exit_info = json.loads((self.folder / 'exit.json').read_text())
@@ -128,7 +141,7 @@ class Run:
         request = self.request
         s = self.summary
         return {
-            'id': self.id, 'state': self.state(self.id in queue),
+            'id': self.id, 'rev': rev, 'state': self.state(self.id in queue),
             'created': request.get('created'), 'started': s.get('started'), 'finished': s.get('finished'),
             'texture': request.get('config', {}).get('texture'),
             'config': request.get('config', {}), 'iteration': s.get('iteration', 0),

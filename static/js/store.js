@@ -24,8 +24,12 @@ export function status() {
   return { worker, serverConnected };
 }
 
+// An answer to a request made before a state change can arrive after the run_state message
+// that announced it: the info with the higher rev is the newer one.
+const isStale = (info) => (runs.get(info.id)?.rev ?? -Infinity) > (info.rev ?? Infinity);
+
 export function upsertRun(info) {
-  if (!info?.id) return;
+  if (!info?.id || isStale(info)) return;
   runs.set(info.id, { ...runs.get(info.id), ...info });
   notifyRuns(info.id);
 }
@@ -72,7 +76,7 @@ async function fetchRuns() {
     const seen = new Set();
     for (const info of data.runs || []) {
       seen.add(info.id);
-      runs.set(info.id, info);
+      if (!isStale(info)) runs.set(info.id, info);
     }
     for (const id of [...runs.keys()]) if (!seen.has(id)) runs.delete(id);
     loaded = true;

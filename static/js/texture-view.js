@@ -28,7 +28,8 @@ export function scaledSize(width, height, styleSize) {
 
 // Returns {el, update(name, styleSize)}.
 export function networkView() {
-  const canvas = h('canvas', { class: 'network-canvas', role: 'img' });
+  // Hidden until drawn: an empty canvas would show as a blank 300x150 box while the image loads.
+  const canvas = h('canvas', { class: 'network-canvas', role: 'img', width: 0, height: 0, hidden: true });
   const caption = h('figcaption', { class: 'muted small' });
   const el = h('figure', { class: 'network-view' }, h('div', { class: 'network-scroll', tabindex: '0', 'aria-label': 'Texture at training size (scrolls)' }, canvas), caption);
   let token = 0;
@@ -36,6 +37,7 @@ export function networkView() {
     const mine = ++token;
     if (!name) {
       canvas.width = canvas.height = 0;
+      canvas.hidden = true;
       caption.textContent = '';
       return;
     }
@@ -57,6 +59,7 @@ export function networkView() {
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = 'high';
     ctx.drawImage(img, 0, 0, width, height);
+    canvas.hidden = false;
     canvas.setAttribute('aria-label', `${name} at ${width} by ${height} pixels`);
     caption.textContent = `${img.naturalWidth}×${img.naturalHeight} original, seen by the network at ${width}×${height} px (style size ${styleSize}).`;
   }

@@ -135,12 +135,16 @@ def test_runs_queue_in_order_and_a_queued_run_can_be_cancelled(service, photos):
 def test_training_survives_a_killed_service_and_a_new_one_follows_it(service, photos, tmp_path):
     rid = service.call('start_run', {'config': {**RUN, 'data_dir': str(photos), 'iterations': 100000}})['run']['id']
     service.wait(lambda: sum(e['event']['type'] == 'iteration' for e in service.events) >= 3)
+    old_rev = state(service, rid)['rev']
     service.close(signal.SIGKILL)
     pid = int((service.runs / rid / 'trainer.pid').read_text())
     os.kill(pid, 0)  # still training
     again = Service(tmp_path)
     try:
-        assert state(again, rid)['state'] == 'running'
+        info = state(again, rid)
+        assert info['state'] == 'running'
+        # Clients keep the info with the higher rev: the new service's must win over the old one's.
+        assert info['rev'] > old_rev and state(again, rid)['rev'] > info['rev']
         again.wait(lambda: any(e['event']['type'] == 'iteration' for e in again.events))
         assert again.call('stop_run', {'run': rid})['ok']
         again.wait(lambda: state(again, rid)['state'] == 'stopped')
