@@ -177,8 +177,9 @@ test('train through the UI: live curve, previews, reload, reconnect, stop, downl
     await view.goto(`${url}/#/runs/${encodeURIComponent(done.body.run.id)}`);
     await until(async () => (await runState(view)) === 'done', { timeout: 90000, what: 'the done state' });
     await view.locator('#download-model').waitFor();
-    assert.strictEqual(await points(view), 8);
-    assert.match(await view.locator('#progress-text').textContent(), /Iteration 8 of 8/);
+    // The state can come (run_state) before the history is drawn.
+    await until(async () => (await points(view)) === 8, { timeout: 15000, what: 'all 8 points' });
+    await view.locator('#progress-text', { hasText: 'Iteration 8 of 8' }).waitFor();
     await view.locator('#preview-image').waitFor();
     await shot(view, 'dashboard-done');
 
