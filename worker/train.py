@@ -41,6 +41,9 @@ from .images import ImageError, open_rgb, resize_long_side, save_image, to_image
 log = logging.getLogger('tn.train')
 REPO = Path(__file__).resolve().parents[1]
 PREVIEW_PHOTOS = 4
+# A weighted style loss this small beside the content loss at the start means the content term
+# dominates the gradient: the net learns to copy the photo. Said once, as a warning event.
+STYLE_TOO_WEAK = 0.01
 
 # Defaults live here, not in argparse, so that --resume can tell which flags were given.
 DEFAULTS = dict(
@@ -398,12 +401,21 @@ def train(config: dict, record: dict | None = None) -> int:
     it = start
     t_last = time.perf_counter()
 
+    def warn_unbalanced(style, content):
+        message = (f'the style loss ({style:.3g}) is under {STYLE_TOO_WEAK:.0%} of the content loss ({content:.3g}) '
+                   f'at the first iteration: the network will learn little of the texture. Raise the style '
+                   f'weights or lower the content weight, and compare the previews.')
+        log.warning(message)
+        events.emit('warning', message=message)
+
     def report(report_it, losses, lr, rate):
         style, content = losses.tolist()
         if not math.isfinite(style + content):
             raise FloatingPointError(f'the loss became {style + content} at iteration {report_it}: '
                                      f'resume from the last checkpoint with a lower --lr')
         eta = (total - report_it) / rate if rate else None
+        if report_it == start + 1 and config['vgg_weights'] != 'random' and style < STYLE_TOO_WEAK * content:
+            warn_unbalanced(style, content)
         events.emit('iteration', iteration=report_it, style=style, content=content, total=style + content,
                     lr=lr, images_per_s=round(rate * config['batch_size'] * world, 2) if rate else None,
                     eta_s=round(eta, 1) if eta is not None else None)

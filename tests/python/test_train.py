@@ -131,3 +131,19 @@ def test_a_full_disk_keeps_every_file_whole_and_says_how_to_continue(photos, tex
     assert 'no room to write' in r.stderr and f'--resume {run}' in r.stderr
     assert not list(run.rglob('*.pth')) and not list(run.rglob('.tmp-*'))
     assert events(run)[-1]['type'] == 'error' and 'free some disk space' in events(run)[-1]['message']
+
+
+def test_a_style_term_too_weak_to_learn_is_warned_about(photos, texture, tmp_path):
+    """VGG weights from a file (random ones, so their style loss is tiny beside the content loss)
+    get the balance warning; lowering the content weight silences it."""
+    from torchvision.models import vgg19
+    weights = tmp_path / 'vgg.pth'
+    torch.manual_seed(0)
+    torch.save(vgg19(weights=None).features.state_dict(), weights)
+    args = ['--data_dir', photos, '--texture', texture, '--iterations', 2, *TINY, '--vgg_weights', weights]
+    r = train_cli(*args, '--out', tmp_path / 'weak')
+    warnings = [e['message'] for e in events(tmp_path / 'weak', 'warning')]
+    assert any('learn little of the texture' in m for m in warnings), warnings
+    assert 'learn little of the texture' in r.stderr
+    train_cli(*args, '--out', tmp_path / 'balanced', '--content_weight', 1e-9)
+    assert not events(tmp_path / 'balanced', 'warning')
