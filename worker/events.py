@@ -44,6 +44,30 @@ def read_events(path):
     return events
 
 
+def copy_history(source_dir, run_dir, until: int):
+    """Start a run continued from another run's checkpoint with that run's record up to the
+    checkpoint (its starts, iterations and previews, the preview images copied), so the new run's
+    curve is one line from iteration 1. Checkpoints, warnings and the end stay with the source."""
+    import shutil
+    from .atomic import atomic_write
+    source_dir, run_dir = Path(source_dir), Path(run_dir)
+    kept = []
+    for e in read_events(source_dir / FILENAME):
+        if e['type'] not in ('start', 'iteration', 'preview') or e.get('iteration', 0) > until:
+            continue
+        if e['type'] == 'preview':
+            name = Path(e['path']).name  # our own previews/iter_*.png; only the name is trusted
+            src, dst = source_dir / 'previews' / name, run_dir / 'previews' / name
+            if not src.is_file():
+                continue
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            with open(src, 'rb') as image:
+                atomic_write(dst, lambda f: shutil.copyfileobj(image, f))
+            e = {**e, 'path': f'previews/{name}'}
+        kept.append(e)
+    atomic_write(run_dir / FILENAME, lambda f: f.writelines(json.dumps(e) + '\n' for e in kept), mode='w')
+
+
 class EventLog:
     """Appends events to `run_dir/events.jsonl`. Each event is one write() of one line on an
     O_APPEND file, so a follower never sees two events interleaved."""

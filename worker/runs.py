@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,7 +25,8 @@ from pathlib import Path
 from .atomic import write_json
 from .data import DatasetError, resolve_data_dir, resolve_texture, scan_folder
 from .events import FILENAME as EVENTS, EventLog, read_events
-from .train import UsageError, argv_from_config
+from .checkpoint import list_checkpoints
+from .train import DEFAULTS, RESUMABLE_OVERRIDES, UsageError, argv_from_config
 
 log = logging.getLogger('tn.runs')
 _rev_lock = threading.Lock()
@@ -152,6 +154,8 @@ class Run:
             'error': s.get('error'), 'exit_code': exit_info.get('exit_code'),
             'stderr_tail': exit_info.get('stderr_tail'),
             'queue_position': queue.index(self.id) + 1 if self.id in queue else None,
+            'resumed_from': {k: v for k, v in request['resume_from'].items() if k != 'checkpoint'}
+            if 'resume_from' in request else None,
         }
 
     def read_new_events(self):
@@ -243,20 +247,71 @@ class RunManager:
         if gpus > 1 and (self.cpu_only or gpus > len(self._all_slots())):
             raise UsageError(f'{gpus} GPUs asked for; this machine has '
                              f'{0 if self.cpu_only else len(self._all_slots())}')
-        stem = re.sub(r'[^A-Za-z0-9_-]+', '-', Path(str(config['texture'])).stem)[:40] or 'texture'
-        run_id = f'{datetime.now():%Y%m%d-%H%M%S}-{stem}-{secrets.token_hex(2)}'
-        folder = self.runs_dir / run_id
-        folder.mkdir()
+        folder = self._new_folder(config['texture'])
         write_json(folder / 'request.json', {
             'config': config, 'gpus': gpus, 'created': time.time(), 'texture_path': str(texture),
             'dataset': {'usable': len(scan.usable), 'skipped': len(scan.skipped)}})
+        return self._enqueue(folder)
+
+    def continue_run(self, run_id: str, iteration=None, iterations=None) -> dict:
+        """Queue a new run that starts from a checkpoint of an ended run (its latest by default)
+        and trains on to `iterations` in all. The ended run stays exactly as it was."""
+        source = self.get_run(run_id)
+        with self.lock:
+            state = source.state(run_id in self.queue)
+        if state in ('queued', 'running', 'stopping'):
+            raise UsageError(f'run {run_id} is {state}: stop it, or wait for it to end, before continuing it')
+        checkpoints = {int(p.stem.split('_')[1]): p for p in list_checkpoints(source.folder)}
+        if not checkpoints:
+            raise UsageError(f'run {run_id} has no checkpoint to continue from')
+        if iteration is None:
+            iteration = max(checkpoints)
+        if not isinstance(iteration, int) or iteration not in checkpoints:
+            raise UsageError(f'run {run_id} has no checkpoint at iteration {iteration}; '
+                             f'it has {", ".join(map(str, sorted(checkpoints)))}')
+        request = source.request
+        total = request['config'].get('iterations', DEFAULTS['iterations'])
+        iterations = iterations if iterations is not None else (total if iteration < total else iteration + total)
+        if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations <= iteration:
+            raise UsageError(f'iterations must be a whole number above the checkpoint\'s {iteration} '
+                             f'(it is the total, counted from the start of the first run)')
+        resume_from = {'run': run_id, 'iteration': iteration, 'checkpoint': str(checkpoints[iteration])}
+        folder = self._new_folder(request['config'].get('texture', 'texture'))
+        write_json(folder / 'request.json', {
+            **{k: request[k] for k in ('gpus', 'texture_path', 'dataset') if k in request},
+            'config': {**request['config'], 'iterations': iterations}, 'created': time.time(),
+            'resume_from': resume_from})
+        try:
+            argv_from_config(self._trainer_config(Run(folder)))  # the trainer's own checks
+        except UsageError:
+            shutil.rmtree(folder)
+            raise
+        return self._enqueue(folder)
+
+    def _new_folder(self, texture: str) -> Path:
+        stem = re.sub(r'[^A-Za-z0-9_-]+', '-', Path(str(texture)).stem)[:40] or 'texture'
+        folder = self.runs_dir / f'{datetime.now():%Y%m%d-%H%M%S}-{stem}-{secrets.token_hex(2)}'
+        folder.mkdir()
+        return folder
+
+    def _enqueue(self, folder: Path) -> dict:
         with self.lock:
             run = Run(folder)
-            self.runs[run_id] = run
-            self.queue.append(run_id)
+            self.runs[run.id] = run
+            self.queue.append(run.id)
             info = run.info(self.queue)
         self.on_state(info)
         return info
+
+    @staticmethod
+    def _trainer_config(run: Run) -> dict:
+        """The trainer's settings for a run: what was asked for, or, for a continued run, the
+        checkpoint and what a resume may change."""
+        request = run.request
+        if 'resume_from' in request:
+            overrides = {k: v for k, v in request['config'].items() if k in RESUMABLE_OVERRIDES}
+            return {**overrides, 'resume': request['resume_from']['checkpoint'], 'out': str(run.folder)}
+        return {**request['config'], 'texture': request['texture_path'], 'out': str(run.folder)}
 
     def stop(self, run_id: str) -> dict:
         run = self.get_run(run_id)
@@ -325,8 +380,7 @@ class RunManager:
 
     def _start(self, run: Run, slots: list):
         request = run.request
-        config = {**request['config'], 'texture': request['texture_path'], 'out': str(run.folder)}
-        argv = argv_from_config(config)
+        argv = argv_from_config(self._trainer_config(run))
         gpus = request.get('gpus', 1)
         if gpus > 1:
             cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={gpus}',

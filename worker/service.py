@@ -108,6 +108,10 @@ def create_service(runs_dir, uploads_dir, token: str):
             raise UsageError('start_run needs {config: {...}}')
         return {'run': manager.create(data['config'])}
 
+    @command('continue_run')
+    def continue_run(data):
+        return {'run': manager.continue_run(data.get('run'), data.get('iteration'), data.get('iterations'))}
+
     @command('stop_run')
     def stop_run(data):
         return {'run': manager.stop(data.get('run'))}

@@ -35,7 +35,7 @@ from . import checkpoint as ckpt
 from .atomic import write_json
 from .data import (ContentDataset, DatasetError, IterationSampler, load_crop, resolve_data_dir,
                    resolve_texture, scan_folder)
-from .events import EventLog
+from .events import EventLog, copy_history
 from .images import ImageError, open_rgb, resize_long_side, save_image, to_image, to_tensor
 
 log = logging.getLogger('tn.train')
@@ -106,7 +106,7 @@ def argv_from_config(config: dict) -> list[str]:
     checked exactly as the command line checks them. Raises UsageError."""
     argv = []
     for key, value in config.items():
-        if key not in DEFAULTS and key not in ('data_dir', 'texture', 'out'):
+        if key not in DEFAULTS and key not in ('data_dir', 'texture', 'out', 'resume'):
             raise UsageError(f'unknown setting {key!r}')
         if isinstance(value, bool):
             argv += [f'--{key}'] if value else []
@@ -340,6 +340,9 @@ def train(config: dict, record: dict | None = None) -> int:
     events = None
     if master:
         write_json(run_dir / 'config.json', config)
+        source_dir = Path(config['resume']).parent.parent if record is not None else None
+        if source_dir and not (run_dir / 'events.jsonl').exists() and source_dir.resolve() != run_dir.resolve():
+            copy_history(source_dir, run_dir, start)  # continued in a new folder: the curve from iteration 1
         events = EventLog(run_dir, keep_until=start if record is not None else None)
         save_image(to_image(torch.cat([load_crop(p, config['image_size']) for p in preview_paths], 2)),
                    run_dir / 'previews' / 'photos.png')

@@ -151,3 +151,29 @@ def test_training_survives_a_killed_service_and_a_new_one_follows_it(service, ph
         assert (again.runs / rid / 'model.pth').exists()
     finally:
         again.close()
+
+
+def test_an_ended_run_can_be_continued_as_a_new_run(service, photos):
+    cfg = {**RUN, 'data_dir': str(photos), 'iterations': 12, 'checkpoint_every': 4, 'preview_every': 4}
+    src = service.call('start_run', {'config': cfg})['run']['id']
+    refused = service.call('continue_run', {'run': src})
+    assert not refused['ok'] and 'stop it' in refused['error']
+    service.wait(lambda: state(service, src)['state'] == 'done')
+    for bad, message in (({'iteration': 5}, 'no checkpoint at iteration 5'), ({'iterations': 8}, 'above'),
+                         ({'run': 'nope'}, 'no run')):
+        r = service.call('continue_run', {'run': src, **bad})
+        assert not r['ok'] and message in r['error'], (bad, r)
+    r = service.call('continue_run', {'run': src, 'iteration': 8, 'iterations': 16})
+    assert r['ok'], r
+    new = r['run']
+    assert new['id'] != src and new['resumed_from'] == {'run': src, 'iteration': 8}
+    assert new['texture'] == 'stained_glass' and new['iterations'] == 16
+    service.wait(lambda: state(service, new['id'])['state'] == 'done')
+    history = [h['event'] for h in service.call('history', {'run': new['id']})['events']]
+    assert [e['iteration'] for e in history if e['type'] == 'iteration'] == list(range(1, 17))
+    assert state(service, new['id'])['model'] == 'model.pth'
+    assert state(service, src)['iteration'] == 12  # the source is untouched
+    # A finished run continues by default to twice its length.
+    again = service.call('continue_run', {'run': src})
+    assert again['ok'] and again['run']['iterations'] == 24 and again['run']['resumed_from']['iteration'] == 12
+    service.call('stop_run', {'run': again['run']['id']})

@@ -55,6 +55,22 @@ def test_resume_reproduces_the_uninterrupted_run(photos, texture, tmp_path):
     assert sum(e['type'] == 'done' for e in events(part)) == 1
 
 
+def test_continuing_into_a_new_folder_keeps_the_source_and_starts_with_its_curve(photos, texture, tmp_path):
+    src, cont = tmp_path / 'src', tmp_path / 'cont'
+    train_cli('--data_dir', photos, '--texture', texture, *TINY, '--out', src, '--iterations', 8,
+              '--checkpoint_every', 4, '--preview_every', 2)
+    before = (src / 'events.jsonl').read_bytes()
+    train_cli('--resume', src / 'checkpoints' / 'iter_0000004.pth', '--out', cont, '--iterations', 10)
+    assert (src / 'events.jsonl').read_bytes() == before  # the source run is untouched
+    assert [e['iteration'] for e in events(cont, 'iteration')] == list(range(1, 11))
+    assert [e['iteration'] for e in events(cont, 'preview')] == [2, 4, 6, 8, 10]
+    assert all((cont / e['path']).is_file() for e in events(cont, 'preview'))
+    assert [e['iteration'] for e in events(cont, 'checkpoint')] == [8, 10]  # its own only
+    assert [e['resumed'] for e in events(cont, 'start')] == [False, True]
+    config = json.loads((cont / 'config.json').read_text())
+    assert config['out'] == str(cont) and config['resume'].endswith('iter_0000004.pth')
+
+
 def test_sigterm_finishes_the_iteration_and_leaves_a_loadable_model(photos, texture, tmp_path):
     run = tmp_path / 'run'
     proc = subprocess.Popen([sys.executable, '-m', 'worker.train', '--data_dir', photos, '--texture', texture,
