@@ -1,5 +1,5 @@
 'use strict';
-// /api/runs: list, create, one run, stop, its events, its files.
+// /api/runs: list, create, one run, stop, continue, its events, its files.
 const express = require('express');
 const { ask } = require('./ask');
 const { HttpError } = require('../http-error');
@@ -34,6 +34,16 @@ function runsRouter(worker) {
   router.post('/:id/stop', async (req, res) => {
     await getRun(req.params.id);
     res.json(await ask(worker, 'stop_run', { run: req.params.id }, { refused: 409 }));
+  });
+
+  // A new run from one of this (ended) run's checkpoints: {iteration?, iterations?}.
+  router.post('/:id/continue', express.json({ limit: '16kb' }), async (req, res) => {
+    await getRun(req.params.id);
+    const { iteration, iterations } = req.body || {};
+    for (const [key, value] of Object.entries({ iteration, iterations })) {
+      if (value !== undefined && !Number.isSafeInteger(value)) throw new HttpError(400, `${key} must be a whole number`);
+    }
+    res.status(201).json(await ask(worker, 'continue_run', { run: req.params.id, iteration, iterations }, { refused: 409 }));
   });
 
   router.get('/:id/events', async (req, res) => {

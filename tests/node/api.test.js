@@ -125,6 +125,26 @@ describe('HTTP API', () => {
     assert.strictEqual((await t.api('GET', '/api/nothing-here')).status, 404);
   });
 
+  it('continues an ended run from a checkpoint as a new run', async () => {
+    const cont = (id, body) => t.api('POST', `/api/runs/${id}/continue`, body);
+    assert.strictEqual((await cont('no-such-run', {})).status, 404);
+    assert.strictEqual((await cont(run.id, { iterations: '20' })).status, 400);
+    const tooFew = await cont(run.id, { iterations: 10 });
+    assert.strictEqual(tooFew.status, 409);
+    assert.match(tooFew.data.error, /above the checkpoint's 10/);
+    const c = await t.client();
+    const res = await cont(run.id, { iteration: 10, iterations: 12 });
+    assert.strictEqual(res.status, 201, JSON.stringify(res.data));
+    const next = res.data.run;
+    assert.deepStrictEqual([next.state, next.resumed_from, next.iterations], ['queued', { run: run.id, iteration: 10 }, 12]);
+    const done = nextMessage(c, 'run_state', (m) => m.run.id === next.id && m.run.state === 'done', 120000);
+    const now = (await t.api('GET', `/api/runs/${next.id}`)).data.run;
+    assert.strictEqual(now.state === 'done' ? now.iteration : (await done).run.iteration, 12);
+    const events = (await t.api('GET', `/api/runs/${next.id}/events`)).data.events;
+    assert.deepStrictEqual(events.filter((e) => e.event.type === 'iteration').map((e) => e.event.iteration),
+      Array.from({ length: 12 }, (_, i) => i + 1));
+  });
+
   it('uploads a texture; refuses a non-image (415), a missing name (400), an empty or too large body', async () => {
     const png = encodePng(64, 64, (x, y) => [x * 4, y * 4, 128]);
     const up = await t.api('POST', '/api/textures', png, { 'X-Filename': encodeURIComponent('my tile.png') });
