@@ -52,6 +52,7 @@ export const api = {
   run: (id) => json('GET', `/api/runs/${encodeURIComponent(id)}`),
   createRun: (config) => json('POST', '/api/runs', { json: { config } }),
   stopRun: (id) => json('POST', `/api/runs/${encodeURIComponent(id)}/stop`),
+  continueRun: (id, body) => json('POST', `/api/runs/${encodeURIComponent(id)}/continue`, { json: body }),
   scanDataset: (path, signal) => json('POST', '/api/datasets/scan', { json: { path }, signal }),
   textures: () => json('GET', '/api/textures'),
   uploadTexture: (file) => json('POST', '/api/textures', {

@@ -13,6 +13,7 @@ import { PreviewPanel } from './previews.js';
 import { CheckpointList } from './checkpoints.js';
 import { StylizePanel } from './stylize.js';
 import { confirmDialog } from './confirm.js';
+import { continueDialog } from './continue.js';
 
 function stat(label, id) {
   const value = h('dd', { id, class: 'num' }, '–');
@@ -72,7 +73,7 @@ export function dashboardView(container, { id }) {
     const queued = run?.state === 'queued';
     const ok = await confirmDialog(queued
       ? { title: 'Cancel this run?', body: 'It has not started yet. It is removed from the queue and ends as stopped.', confirm: 'Cancel run', cancel: 'Keep it', danger: true }
-      : { title: 'Stop training?', body: 'The trainer finishes its current iteration, saves a checkpoint and the model, and the run ends as stopped. (It can be resumed later from the command line with --resume.)', confirm: 'Stop training', cancel: 'Keep training', danger: true });
+      : { title: 'Stop training?', body: 'The trainer finishes its current iteration, saves a checkpoint and the model, and the run ends as stopped. (You can continue it later from any checkpoint.)', confirm: 'Stop training', cancel: 'Keep training', danger: true });
     if (!ok || destroyed) return;
     try {
       const res = await api.stopRun(id);
@@ -82,6 +83,13 @@ export function dashboardView(container, { id }) {
       stopError = `Could not stop the run: ${err.message}`;
     }
     renderAll();
+  }
+
+  async function continueTraining() {
+    const next = await continueDialog(run);
+    if (!next || destroyed) return;
+    store.upsertRun(next);
+    location.hash = `#/runs/${encodeURIComponent(next.id)}`;
   }
 
   function renderHead() {
@@ -95,14 +103,19 @@ export function dashboardView(container, { id }) {
     texThumb.hidden = !tex;
     document.title = `${tex ? title(tex) : `Run ${id}`}${s ? ` · ${s}` : ''} · TN Studio`;
     renderIf(badgeSlot, s, () => replace(badgeSlot, s ? badge(s) : null));
-    renderIf(subline, [run?.created, ev.device, run?.config?.data_dir], () => {
+    const from = run?.resumed_from;
+    renderIf(subline, [run?.created, ev.device, run?.config?.data_dir, from], () => {
       const parts = [h('code', { class: 'run-id' }, id)];
       if (run?.created) parts.push(` · created ${when(run.created)}`);
+      if (from) {
+        parts.push(' · continued from ', h('a', { href: `#/runs/${encodeURIComponent(from.run)}`, id: 'resumed-from' },
+          `iteration ${int(from.iteration)} of ${from.run}`));
+      }
       if (ev.device) parts.push(` · ${ev.device}`);
       if (run?.config?.data_dir) parts.push(' · photos ', h('code', {}, run.config.data_dir));
       replace(subline, parts);
     });
-    renderIf(actions, [s, run?.model], () => renderActions(s));
+    renderIf(actions, [s, run?.model, run?.checkpoints?.length], () => renderActions(s));
   }
 
   function renderActions(s) {
@@ -112,7 +125,12 @@ export function dashboardView(container, { id }) {
     } else if (s === 'stopping') {
       btns.push(h('button', { type: 'button', class: 'btn btn-secondary', disabled: true }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Stopping…'));
     }
-    if (run?.model && (s === 'done' || s === 'stopped' || s === 'failed')) {
+    const ended = s === 'done' || s === 'stopped' || s === 'failed';
+    if (ended && run?.checkpoints?.length) {
+      btns.push(h('button', { type: 'button', class: 'btn btn-secondary btn-lg', id: 'continue-run', onclick: continueTraining },
+        icon('play', 16), 'Continue training'));
+    }
+    if (run?.model && ended) {
       btns.push(h('a', { class: 'btn btn-primary btn-lg', id: 'download-model', href: runFile(id, run.model), download: `${id}-model.pth` }, icon('download'), 'Download model'));
     }
     replace(actions, btns);

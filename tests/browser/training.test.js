@@ -202,4 +202,29 @@ test('train through the UI: live curve, previews, reload, reconnect, stop, downl
     assert.deepStrictEqual(view.errors, []);
     await view.close();
   });
+
+  await t.test('Continue training: a new run from an earlier checkpoint, starting with its curve', async () => {
+    const view = await newPage(browser);
+    await view.goto(`${url}/#/runs/${encodeURIComponent(done.body.run.id)}`);
+    await view.locator('#continue-run').click();
+    await view.locator('#continue-dialog[open]').waitFor();
+    await view.selectOption('#continue-from', '4');
+    assert.strictEqual(await view.locator('#continue-iterations').inputValue(), '8'); // stopped early: to its end
+    await view.locator('#continue-iterations').fill('3');
+    await view.locator('#continue-start').click();
+    await view.locator('#continue-error', { hasText: 'above 4' }).waitFor();
+    await view.locator('#continue-iterations').fill('11');
+    await shot(view, 'dashboard-continue', { fullPage: false });
+    await view.locator('#continue-start').click();
+    await view.waitForURL((u) => !u.hash.includes(done.body.run.id));
+    await view.locator('#resumed-from', { hasText: 'iteration 4' }).waitFor();
+    await until(async () => (await runState(view)) === 'done', { timeout: 90000, what: 'the continued run to finish' });
+    await until(async () => { const [count, last] = await pointsAndLast(view); return count === 11 && last === 11; },
+      { timeout: 15000, what: '11 points, from iteration 1' });
+    await view.locator('#resumed-from').click();
+    await view.waitForURL((u) => u.hash.includes(done.body.run.id));
+    await until(async () => (await points(view)) === 8, { timeout: 15000, what: 'the source run, unchanged' });
+    assert.deepStrictEqual(view.errors, []);
+    await view.close();
+  });
 });
