@@ -221,6 +221,7 @@ test('train through the UI: live curve, previews, reload, reconnect, stop, downl
     await until(async () => (await runState(view)) === 'done', { timeout: 90000, what: 'the continued run to finish' });
     await until(async () => { const [count, last] = await pointsAndLast(view); return count === 11 && last === 11; },
       { timeout: 15000, what: '11 points, from iteration 1' });
+    await shot(view, 'dashboard-continued');
     await view.locator('#resumed-from').click();
     await view.waitForURL((u) => u.hash.includes(done.body.run.id));
     await until(async () => (await points(view)) === 8, { timeout: 15000, what: 'the source run, unchanged' });
