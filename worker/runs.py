@@ -29,6 +29,10 @@ from .checkpoint import list_checkpoints
 from .train import DEFAULTS, RESUMABLE_OVERRIDES, UsageError, argv_from_config
 
 log = logging.getLogger('tn.runs')
+REPO = Path(__file__).resolve().parents[1]
+RUN_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$')
+STOP_TIMEOUT = float(os.environ.get('TN_STOP_TIMEOUT', 60))
+POLL = 0.05  # seconds between looks at running trainers: the event latency floor
 _rev_lock = threading.Lock()
 _last_rev = 0
 
@@ -41,10 +45,6 @@ def _next_rev() -> int:
     with _rev_lock:
         _last_rev = max(_last_rev + 1, time.time_ns() // 1000)
         return _last_rev
-REPO = Path(__file__).resolve().parents[1]
-RUN_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$')
-STOP_TIMEOUT = float(os.environ.get('TN_STOP_TIMEOUT', 60))
-POLL = 0.05  # seconds between looks at running trainers: the event latency floor
 
 
 def _alive(pid: int) -> bool:
