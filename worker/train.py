@@ -340,12 +340,13 @@ def train(config: dict, record: dict | None = None) -> int:
     events = None
     if master:
         write_json(run_dir / 'config.json', config)
+        # Before any preview event can be read: the dashboard shows these photos beside previews.
+        save_image(to_image(torch.cat([load_crop(p, config['image_size']) for p in preview_paths], 2)),
+                   run_dir / 'previews' / 'photos.png')
         source_dir = Path(config['resume']).parent.parent if record is not None else None
         if source_dir and not (run_dir / 'events.jsonl').exists() and source_dir.resolve() != run_dir.resolve():
             copy_history(source_dir, run_dir, start)  # continued in a new folder: the curve from iteration 1
         events = EventLog(run_dir, keep_until=start if record is not None else None)
-        save_image(to_image(torch.cat([load_crop(p, config['image_size']) for p in preview_paths], 2)),
-                   run_dir / 'previews' / 'photos.png')
         if config['vgg_weights'] == 'random':
             events.emit('warning', message='VGG-19 has random weights: the losses fall, but no style is learnt.')
         if scan.skipped:
