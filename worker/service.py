@@ -54,11 +54,26 @@ class Models:
             return self.cache[key]
 
 
+def _send_whole_packets(server):
+    """python-socketio sends a binary packet as its header, then each attachment, as separate
+    engine.io messages. Two threads sending to one client at once (the run monitor relaying a
+    preview, a command answering with a stylized image) could interleave those, and the client
+    would pair an image with the wrong message or drop it. One lock keeps each packet whole."""
+    lock = threading.Lock()
+    send = server._send_packet
+
+    def send_whole(eio_sid, pkt):
+        with lock:
+            send(eio_sid, pkt)
+    server._send_packet = send_whole
+
+
 def create_service(runs_dir, uploads_dir, token: str):
     app = Flask(__name__)
     app.config['MAX_CONTENT_LENGTH'] = MAX_UPLOAD
     socketio = SocketIO(app, async_mode='threading', max_http_buffer_size=MAX_UPLOAD + 2**20,
                         cors_allowed_origins=[])
+    _send_whole_packets(socketio.server)
     uploads_dir = Path(uploads_dir)
     textures_dir = uploads_dir / 'textures'
     textures_dir.mkdir(parents=True, exist_ok=True)
