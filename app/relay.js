@@ -109,6 +109,7 @@ function attachRelay(io, worker) {
   });
 
   worker.on('run_state', (msg) => io.emit('run_state', msg));
+  worker.on('run_deleted', (msg) => io.emit('run_deleted', msg));
 
   worker.on('status', (status) => {
     io.emit('worker_status', status);

@@ -124,6 +124,7 @@ class Worker extends EventEmitter {
     });
     socket.on('run_event', (msg) => this.emit('run_event', msg));
     socket.on('run_state', (msg) => this.emit('run_state', msg));
+    socket.on('run_deleted', (msg) => this.emit('run_deleted', msg));
     socket.on('disconnect', (reason) => {
       // A server-side disconnect is not retried by socket.io itself.
       if (reason === 'io server disconnect' && !this.stopping) setTimeout(() => socket.connect(), this.backoff.initialMs);

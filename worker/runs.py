@@ -184,14 +184,15 @@ class Run:
 class RunManager:
     """Starts queued runs when a device slot is free, follows their events, notices exits.
 
-    `on_event(run, seq, event)` and `on_state(run_info)` are called from the monitor thread.
+    `on_event(run, seq, event)` and `on_state(run_info)` are called from the monitor thread,
+    `on_deleted(run_id)` from the command's.
     """
 
-    def __init__(self, runs_dir, uploads_dir, on_event, on_state, slots=None):
+    def __init__(self, runs_dir, uploads_dir, on_event, on_state, on_deleted=lambda run_id: None, slots=None):
         self.runs_dir = Path(runs_dir)
         self.uploads_dir = Path(uploads_dir)
         self.runs_dir.mkdir(parents=True, exist_ok=True)
-        self.on_event, self.on_state = on_event, on_state
+        self.on_event, self.on_state, self.on_deleted = on_event, on_state, on_deleted
         self.lock = threading.RLock()
         self.runs: dict[str, Run] = {}
         self.queue: list[str] = []
@@ -312,6 +313,23 @@ class RunManager:
             overrides = {k: v for k, v in request['config'].items() if k in RESUMABLE_OVERRIDES}
             return {**overrides, 'resume': request['resume_from']['checkpoint'], 'out': str(run.folder)}
         return {**request['config'], 'texture': request['texture_path'], 'out': str(run.folder)}
+
+    def delete(self, run_id: str):
+        """Remove an ended run's folder (checkpoints, previews, model) from disk."""
+        run = self.get_run(run_id)
+        with self.lock:
+            state = run.state(run_id in self.queue)
+            if state in ('queued', 'running', 'stopping'):
+                raise UsageError(f'run {run_id} is {state}: stop it before deleting it')
+            waiting = [r.id for r in self.runs.values() if r.id in self.queue or r.running
+                       if r.request.get('resume_from', {}).get('run') == run_id]
+            if waiting:
+                raise UsageError(f'run {waiting[0]} continues from this run\'s checkpoint: '
+                                 f'delete this one after that run has ended')
+            del self.runs[run_id]
+        shutil.rmtree(run.folder)
+        log.info('deleted run %s', run_id)
+        self.on_deleted(run_id)
 
     def stop(self, run_id: str) -> dict:
         run = self.get_run(run_id)
@@ -436,7 +454,12 @@ class RunManager:
                         os.killpg(run.trainer_pid, signal.SIGKILL)
                     continue
                 code = run.process.returncode if run.process else None
-                if code not in (0, None) or 'done' not in run.summary:
+                if 'done' not in run.summary and run.stop_requested_at and code == -signal.SIGTERM:
+                    # Stopped while starting up, before its own SIGTERM handler was in place:
+                    # stopped as asked, with nothing to keep.
+                    EventLog(run.folder).emit('done', iteration=run.summary.get('iteration', 0), stopped=True, model=None)
+                    write_json(run.folder / 'exit.json', {'exit_code': code, 'stderr_tail': ''})
+                elif code not in (0, None) or 'done' not in run.summary:
                     self._mark_failed(run, code, None if run.process else
                                       'the trainer ended while the worker service was restarting')
                 else:

@@ -91,7 +91,10 @@ def create_service(runs_dir, uploads_dir, token: str):
     def on_state(info):
         socketio.emit('run_state', {'run': info})
 
-    manager = RunManager(runs_dir, uploads_dir, on_event, on_state)
+    def on_deleted(run_id):
+        socketio.emit('run_deleted', {'run': run_id})
+
+    manager = RunManager(runs_dir, uploads_dir, on_event, on_state, on_deleted)
 
     def authorised(given) -> bool:
         return isinstance(given, str) and hmac.compare_digest(given.encode(), token.encode())
@@ -126,6 +129,11 @@ def create_service(runs_dir, uploads_dir, token: str):
     @command('continue_run')
     def continue_run(data):
         return {'run': manager.continue_run(data.get('run'), data.get('iteration'), data.get('iterations'))}
+
+    @command('delete_run')
+    def delete_run(data):
+        manager.delete(data.get('run'))
+        return {}
 
     @command('stop_run')
     def stop_run(data):

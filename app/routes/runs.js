@@ -1,5 +1,5 @@
 'use strict';
-// /api/runs: list, create, one run, stop, continue, its events, its files.
+// /api/runs: list, create, one run, stop, continue, delete, its events, its files.
 const express = require('express');
 const { ask } = require('./ask');
 const { HttpError } = require('../http-error');
@@ -34,6 +34,12 @@ function runsRouter(worker) {
   router.post('/:id/stop', async (req, res) => {
     await getRun(req.params.id);
     res.json(await ask(worker, 'stop_run', { run: req.params.id }, { refused: 409 }));
+  });
+
+  router.delete('/:id', async (req, res) => {
+    await getRun(req.params.id);
+    await ask(worker, 'delete_run', { run: req.params.id }, { refused: 409 });
+    res.status(204).end();
   });
 
   // A new run from one of this (ended) run's checkpoints: {iteration?, iterations?}.

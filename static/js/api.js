@@ -52,6 +52,9 @@ export const api = {
   run: (id) => json('GET', `/api/runs/${encodeURIComponent(id)}`),
   createRun: (config) => json('POST', '/api/runs', { json: { config } }),
   stopRun: (id) => json('POST', `/api/runs/${encodeURIComponent(id)}/stop`),
+  deleteRun: (id) => request('DELETE', `/api/runs/${encodeURIComponent(id)}`).then(async (res) => {
+    if (!res.ok) throw await errorOf(res);
+  }),
   continueRun: (id, body) => json('POST', `/api/runs/${encodeURIComponent(id)}/continue`, { json: body }),
   scanDataset: (path, signal) => json('POST', '/api/datasets/scan', { json: { path }, signal }),
   textures: () => json('GET', '/api/textures'),

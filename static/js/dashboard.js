@@ -24,7 +24,7 @@ export function dashboardView(container, { id }) {
   document.title = `Run ${id} · TN Studio`;
   let run = store.getRun(id) || null;
   let destroyed = false;
-  let stopError = null;
+  let actionError = null;
 
   // What the events say.
   const ev = { t0: null, last: null, lastIteration: null, done: null, error: null, warnings: new Set(), device: null, total: null };
@@ -78,11 +78,28 @@ export function dashboardView(container, { id }) {
     try {
       const res = await api.stopRun(id);
       if (res.run) store.upsertRun(res.run);
-      stopError = null;
+      actionError = null;
     } catch (err) {
-      stopError = `Could not stop the run: ${err.message}`;
+      actionError = `Could not stop the run: ${err.message}`;
     }
     renderAll();
+  }
+
+  async function deleteRun() {
+    const ok = await confirmDialog({
+      title: 'Delete this run?',
+      body: 'Its checkpoints, previews and model are removed from disk. Download what you want to keep first. This cannot be undone.',
+      confirm: 'Delete run', cancel: 'Keep it', danger: true,
+    });
+    if (!ok || destroyed) return;
+    try {
+      await api.deleteRun(id);
+      location.hash = '#/';
+      store.removeRun(id); // the run_deleted message says so too, unless the live connection is down
+    } catch (err) {
+      actionError = `Could not delete the run: ${err.message}`;
+      renderAll();
+    }
   }
 
   async function continueTraining() {
@@ -130,6 +147,9 @@ export function dashboardView(container, { id }) {
       btns.push(h('button', { type: 'button', class: 'btn btn-secondary btn-lg', id: 'continue-run', onclick: continueTraining },
         icon('play', 16), 'Continue training'));
     }
+    if (ended) {
+      btns.push(h('button', { type: 'button', class: 'btn btn-danger-outline btn-lg', id: 'delete-run', onclick: deleteRun }, 'Delete'));
+    }
     if (run?.model && ended) {
       btns.push(h('a', { class: 'btn btn-primary btn-lg', id: 'download-model', href: runFile(id, run.model), download: `${id}-model.pth` }, icon('download'), 'Download model'));
     }
@@ -156,12 +176,12 @@ export function dashboardView(container, { id }) {
 
   function renderAlerts() {
     const s = state();
-    renderIf(alerts, [s, run?.queue_position, [...ev.warnings], stopError], () => renderAlertsNow(s));
+    renderIf(alerts, [s, run?.queue_position, [...ev.warnings], actionError], () => renderAlertsNow(s));
   }
 
   function renderAlertsNow(s) {
     const items = [];
-    if (stopError) items.push(h('div', { class: 'callout callout-error', role: 'alert' }, icon('alert'), h('span', {}, stopError)));
+    if (actionError) items.push(h('div', { class: 'callout callout-error', role: 'alert' }, icon('alert'), h('span', {}, actionError)));
     if (s === 'queued') {
       items.push(h('div', { class: 'callout', id: 'queued-note' }, icon('chip'),
         h('span', {}, `Queued${run?.queue_position ? ` (#${run.queue_position} in line)` : ''}: it starts when the device is free.`)));
@@ -273,7 +293,10 @@ export function dashboardView(container, { id }) {
   const offRuns = store.onRuns((changed) => {
     if (changed !== null && changed !== id) return;
     const next = store.getRun(id);
-    if (!next) return;
+    if (!next) {
+      if (run && changed === id && location.hash.startsWith('#/runs/')) showNotFound('This run was deleted.');
+      return;
+    }
     run = next;
     renderAll();
   });

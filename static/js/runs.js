@@ -53,7 +53,8 @@ function update(el, run) {
   el.link.setAttribute('aria-label', `${title(tex)} run ${run.id}, ${run.state}`);
   renderIf(el.badgeSlot, run.state, () => replace(el.badgeSlot, badge(run.state)));
   const queued = run.state === 'queued' && run.queue_position ? ` · #${run.queue_position} in the queue` : '';
-  el.sub.textContent = `${when(run.created)}${queued}`;
+  const from = run.resumed_from ? ` · continued from iteration ${int(run.resumed_from.iteration)}` : '';
+  el.sub.textContent = `${when(run.created)}${from}${queued}`;
   el.sub.title = run.id;
 
   setSrc(el.texture, textureImage(tex));

@@ -19,7 +19,7 @@ function emitLocal(name, payload) {
   }
 }
 
-// Listen to 'run_state', 'worker_status', 'connect', 'disconnect'. Returns an unlisten function.
+// Listen to 'run_state', 'run_deleted', 'worker_status', 'connect', 'disconnect'. Returns an unlisten function.
 export function on(name, fn) {
   if (!listeners.has(name)) listeners.set(name, new Set());
   listeners.get(name).add(fn);
@@ -75,6 +75,7 @@ export function connect() {
     sub.onEvent?.(msg);
   });
   socket.on('run_state', (msg) => msg?.run && emitLocal('run_state', msg.run));
+  socket.on('run_deleted', (msg) => msg?.run && emitLocal('run_deleted', msg.run));
   socket.on('worker_status', (msg) => msg?.state && emitLocal('worker_status', msg));
   return socket;
 }

@@ -34,6 +34,10 @@ export function upsertRun(info) {
   notifyRuns(info.id);
 }
 
+export function removeRun(id) {
+  if (runs.delete(id)) notifyRuns(id);
+}
+
 export const getRun = (id) => runs.get(id);
 
 // Newest first.
@@ -108,6 +112,7 @@ function setWorker(next) {
 
 export function init() {
   socket.on('run_state', upsertRun);
+  socket.on('run_deleted', removeRun);
   socket.on('worker_status', setWorker);
   socket.on('connect', () => {
     const was = serverConnected;

@@ -222,10 +222,25 @@ test('train through the UI: live curve, previews, reload, reconnect, stop, downl
     await until(async () => { const [count, last] = await pointsAndLast(view); return count === 11 && last === 11; },
       { timeout: 15000, what: '11 points, from iteration 1' });
     await shot(view, 'dashboard-continued');
+    const continued = decodeURIComponent(view.url().split('#/runs/')[1]);
     await view.locator('#resumed-from').click();
     await view.waitForURL((u) => u.hash.includes(done.body.run.id));
     await until(async () => (await points(view)) === 8, { timeout: 15000, what: 'the source run, unchanged' });
+
+    // Delete the continued run: confirmed, it leaves the runs list, in this tab and in another.
+    const other = await newPage(browser);
+    await other.goto(`${url}/#/`);
+    await other.locator(`.run-card[data-run="${continued}"]`).waitFor();
+    await view.goto(`${url}/#/runs/${encodeURIComponent(continued)}`);
+    await view.locator('#delete-run').click();
+    await view.locator('dialog[open] button', { hasText: 'Delete run' }).click();
+    await view.waitForURL((u) => u.hash === '#/');
+    await view.locator(`.run-card[data-run="${done.body.run.id}"]`).waitFor();
+    assert.strictEqual(await view.locator(`.run-card[data-run="${continued}"]`).count(), 0);
+    await other.locator(`.run-card[data-run="${continued}"]`).waitFor({ state: 'detached' });
     assert.deepStrictEqual(view.errors, []);
+    assert.deepStrictEqual(other.errors, []);
+    await other.close();
     await view.close();
   });
 });

@@ -125,7 +125,7 @@ describe('HTTP API', () => {
     assert.strictEqual((await t.api('GET', '/api/nothing-here')).status, 404);
   });
 
-  it('continues an ended run from a checkpoint as a new run', async () => {
+  it('continues an ended run from a checkpoint as a new run, and deletes it', async () => {
     const cont = (id, body) => t.api('POST', `/api/runs/${id}/continue`, body);
     assert.strictEqual((await cont('no-such-run', {})).status, 404);
     assert.strictEqual((await cont(run.id, { iterations: '20' })).status, 400);
@@ -143,6 +143,13 @@ describe('HTTP API', () => {
     const events = (await t.api('GET', `/api/runs/${next.id}/events`)).data.events;
     assert.deepStrictEqual(events.filter((e) => e.event.type === 'iteration').map((e) => e.event.iteration),
       Array.from({ length: 12 }, (_, i) => i + 1));
+
+    // Deleted: gone from the API, and every browser is told.
+    const deleted = nextMessage(c, 'run_deleted', (m) => m.run === next.id, 30000);
+    assert.strictEqual((await t.api('DELETE', `/api/runs/${next.id}`)).status, 204);
+    assert.deepStrictEqual(await deleted, { run: next.id });
+    assert.strictEqual((await t.api('GET', `/api/runs/${next.id}`)).status, 404);
+    assert.strictEqual((await t.api('DELETE', `/api/runs/${next.id}`)).status, 404);
   });
 
   it('uploads a texture; refuses a non-image (415), a missing name (400), an empty or too large body', async () => {

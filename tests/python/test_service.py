@@ -47,6 +47,8 @@ class Service:
         self.sio = InOrderClient()
         self.sio.on('run_event', self.events.append)
         self.sio.on('run_state', lambda d: self.states.append(d['run']))
+        self.deleted = []
+        self.sio.on('run_deleted', lambda d: self.deleted.append(d['run']))
         self.sio.connect(self.url, auth={'token': TOKEN}, transports=['websocket'])
 
     def call(self, name, data=None):
@@ -135,6 +137,15 @@ def test_a_killed_trainer_is_a_failed_run_whose_checkpoint_still_works(service, 
     assert out['ok'] and out['image'][:4] == b'\x89PNG', out.get('error')
 
 
+def test_a_run_stopped_while_its_trainer_starts_up_ends_stopped_not_failed(service, photos):
+    rid = service.call('start_run', {'config': {**RUN, 'data_dir': str(photos), 'iterations': 100000}})['run']['id']
+    service.wait(lambda: state(service, rid)['state'] == 'running')  # the trainer is still importing torch
+    assert service.call('stop_run', {'run': rid})['ok']
+    service.wait(lambda: state(service, rid)['state'] not in ('running', 'stopping'))
+    info = state(service, rid)
+    assert info['state'] == 'stopped' and info['error'] is None, info
+
+
 def test_runs_queue_in_order_and_a_queued_run_can_be_cancelled(service, photos):
     cfg = {**RUN, 'data_dir': str(photos), 'iterations': 15}
     ids = [service.call('start_run', {'config': cfg})['run']['id'] for _ in range(3)]
@@ -169,7 +180,7 @@ def test_training_survives_a_killed_service_and_a_new_one_follows_it(service, ph
         again.close()
 
 
-def test_an_ended_run_can_be_continued_as_a_new_run(service, photos):
+def test_an_ended_run_can_be_continued_as_a_new_run_and_deleted(service, photos):
     cfg = {**RUN, 'data_dir': str(photos), 'iterations': 12, 'checkpoint_every': 4, 'preview_every': 4}
     src = service.call('start_run', {'config': cfg})['run']['id']
     refused = service.call('continue_run', {'run': src})
@@ -192,7 +203,19 @@ def test_an_ended_run_can_be_continued_as_a_new_run(service, photos):
     # A finished run continues by default to twice its length.
     again = service.call('continue_run', {'run': src})
     assert again['ok'] and again['run']['iterations'] == 24 and again['run']['resumed_from']['iteration'] == 12
+    # Neither it nor its source can be deleted while it waits or trains.
+    for rid, message in ((again['run']['id'], 'stop it'), (src, 'continues from this run')):
+        r = service.call('delete_run', {'run': rid})
+        assert not r['ok'] and message in r['error'], r
     service.call('stop_run', {'run': again['run']['id']})
+    service.wait(lambda: state(service, again['run']['id'])['state'] == 'stopped')
+    assert service.call('delete_run', {'run': src})['ok']
+    assert not (service.runs / src).exists()
+    service.wait(lambda: src in service.deleted)
+    assert 'no run' in service.call('get_run', {'run': src})['error']
+    assert src not in [r['id'] for r in service.call('list_runs')['runs']]
+    # What continued from it stays whole.
+    assert service.call('history', {'run': new['id']})['ok'] and state(service, new['id'])['model'] == 'model.pth'
 
 
 def test_binary_messages_sent_from_several_threads_arrive_whole(service, photos):
