@@ -222,6 +222,10 @@ test('train through the UI: live curve, previews, reload, reconnect, stop, downl
     await until(async () => { const [count, last] = await pointsAndLast(view); return count === 11 && last === 11; },
       { timeout: 15000, what: '11 points, from iteration 1' });
     await shot(view, 'dashboard-continued');
+    await view.setViewportSize({ width: 400, height: 800 });
+    await shot(view, 'narrow-dashboard-done', { fullPage: false });
+    await assertNoOverflow(view);
+    await view.setViewportSize({ width: 1280, height: 800 });
     const continued = decodeURIComponent(view.url().split('#/runs/')[1]);
     await view.locator('#resumed-from').click();
     await view.waitForURL((u) => u.hash.includes(done.body.run.id));
