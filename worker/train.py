@@ -145,7 +145,8 @@ def describe_device(device: torch.device) -> str:
     if device.type == 'cuda':
         p = torch.cuda.get_device_properties(device)
         return f'cuda:{device.index} {p.name} ({p.total_memory / 2**30:.0f} GiB)'
-    return f'cpu ({torch.get_num_threads()} threads)'
+    n = torch.get_num_threads()
+    return f'cpu ({n} thread{"s" if n != 1 else ""})'
 
 
 def load_texture(path, size: int) -> torch.Tensor:
@@ -284,7 +285,7 @@ def train(config: dict, record: dict | None = None) -> int:
     if cuda:
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-    else:
+    elif 'OMP_NUM_THREADS' not in os.environ:  # an explicit setting (torchrun makes one) wins
         # Leave a core to each DataLoader worker instead of oversubscribing them all.
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // world - config['workers']))
     amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else None

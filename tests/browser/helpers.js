@@ -83,6 +83,9 @@ async function startServer({ tmp }) {
     HOST: '127.0.0.1',
     TN_RUNS_DIR: path.join(tmp, 'runs'),
     TN_UPLOADS_DIR: path.join(tmp, 'uploads'),
+    // One torch thread per trainer: beside Chromium on a small machine, torch's spinning
+    // threads would slow each other down many times over.
+    OMP_NUM_THREADS: process.env.OMP_NUM_THREADS || '1',
   };
   const child = spawn(process.execPath, ['server.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';

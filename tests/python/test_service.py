@@ -37,7 +37,8 @@ class InOrderClient(socketio.Client):
 class Service:
     def __init__(self, tmp):
         self.runs = tmp / 'runs'
-        env = dict(os.environ, TN_WORKER_TOKEN=TOKEN, TN_STOP_TIMEOUT='30')
+        # One torch thread per trainer: the test process and the service share the machine.
+        env = dict(os.environ, TN_WORKER_TOKEN=TOKEN, TN_STOP_TIMEOUT='30', OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '1'))
         self.proc = subprocess.Popen([sys.executable, '-m', 'worker.service', '--runs', self.runs,
                                       '--uploads', tmp / 'uploads'], cwd=REPO, env=env,
                                      stdout=subprocess.PIPE, text=True)

@@ -163,3 +163,14 @@ def test_a_style_term_too_weak_to_learn_is_warned_about(photos, texture, tmp_pat
     assert 'learn little of the texture' in r.stderr
     train_cli(*args, '--out', tmp_path / 'balanced', '--content_weight', 1e-9)
     assert not events(tmp_path / 'balanced', 'warning')
+
+
+def test_cpu_threads_leave_room_for_loaders_unless_omp_num_threads_says(photos, texture, tmp_path):
+    import os
+    args = ['--data_dir', photos, '--texture', texture, '--iterations', 1, *TINY]
+    env = {k: v for k, v in os.environ.items() if k != 'OMP_NUM_THREADS'}
+    train_cli(*args, '--out', tmp_path / 'auto', env=env)
+    expected = max(1, (os.cpu_count() or 1))  # --workers 0 in TINY: every core
+    assert json.loads((tmp_path / 'auto' / 'config.json').read_text())['device_name'].startswith(f'cpu ({expected} thread')
+    train_cli(*args, '--out', tmp_path / 'omp', env={**env, 'OMP_NUM_THREADS': '1'})
+    assert json.loads((tmp_path / 'omp' / 'config.json').read_text())['device_name'] == 'cpu (1 thread)'
