@@ -58,14 +58,17 @@ def _send_whole_packets(server):
     """python-socketio sends a binary packet as its header, then each attachment, as separate
     engine.io messages. Two threads sending to one client at once (the run monitor relaying a
     preview, a command answering with a stylized image) could interleave those, and the client
-    would pair an image with the wrong message or drop it. One lock keeps each packet whole."""
-    lock = threading.Lock()
-    send = server._send_packet
+    would pair an image with the wrong message or drop it. One lock around both ways a packet
+    leaves (emits go through the client manager, acks through _send_packet) keeps each whole."""
+    lock = threading.RLock()
 
-    def send_whole(eio_sid, pkt):
-        with lock:
-            send(eio_sid, pkt)
-    server._send_packet = send_whole
+    def whole(send):
+        def locked(*args, **kwargs):
+            with lock:
+                return send(*args, **kwargs)
+        return locked
+    server.manager.emit = whole(server.manager.emit)
+    server._send_packet = whole(server._send_packet)
 
 
 def create_service(runs_dir, uploads_dir, token: str):

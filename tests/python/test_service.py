@@ -252,29 +252,36 @@ def test_binary_messages_sent_from_several_threads_arrive_whole(service, photos)
 
 
 def test_a_binary_packet_is_never_interleaved_with_another():
-    """The real socket.io server's packet encoding, with a transport that yields between the parts
-    of a packet (as a busy machine may): each header is followed by its own attachment."""
+    """The real socket.io server, emitting (as the run monitor does) and answering commands (acks)
+    from several threads at once, with a transport that yields between the parts of a packet (as
+    a busy machine may): each header is followed by its own attachment."""
     import threading
     from socketio import packet
     from worker.service import _send_whole_packets
     server = socketio.Server(async_mode='threading')
+    server.manager.initialize()
+    server.manager.connect('eio-sid', '/')
     sent = []
 
     def slow_send(sid, part):
-        sent.append(part)
+        sent.append(part.data if hasattr(part, 'data') else part)
         time.sleep(0.002)  # let another thread in, as a preempted one would
-    server.eio.send = slow_send
+    server.eio.send = server.eio.send_packet = slow_send
     _send_whole_packets(server)
 
     def emit(tag):
-        for i in range(20):
-            server._send_packet('sid', packet.Packet(packet.EVENT, data=['run_event', {'tag': f'{tag}{i}', 'image': f'{tag}{i}'.encode()}]))
-    threads = [threading.Thread(target=emit, args=(tag,)) for tag in 'abcd']
+        for i in range(10):
+            server.emit('run_event', {'tag': f'{tag}{i}', 'image': f'{tag}{i}'.encode()})
+
+    def answer(tag):
+        for i in range(10):
+            server._send_packet('eio-sid', packet.Packet(packet.ACK, data=[{'tag': f'{tag}{i}', 'image': f'{tag}{i}'.encode()}], id=i))
+    threads = [threading.Thread(target=f, args=(tag,)) for f, tag in ((emit, 'a'), (emit, 'b'), (answer, 'c'), (answer, 'd'))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(sent) == 160
+    assert len(sent) == 80
     for header, attachment in zip(sent[::2], sent[1::2]):
-        assert isinstance(header, str) and isinstance(attachment, bytes)
-        assert json.loads(header[header.index('['):])[1]['tag'] == attachment.decode()
+        assert isinstance(header, str) and isinstance(attachment, bytes), (header, attachment)
+        assert json.loads(header[header.index('['):])[-1]['tag'] == attachment.decode()
