@@ -82,7 +82,11 @@ export function textureStep(el, { state, changed }) {
 
   function select(name) {
     state.texture = name;
-    for (const card of gallery.querySelectorAll('.texture-card')) card.classList.toggle('selected', card.dataset.texture === name);
+    for (const card of gallery.querySelectorAll('.texture-card')) {
+      const on = card.dataset.texture === name;
+      card.classList.toggle('selected', on);
+      card.querySelector('input[type="radio"]').checked = on; // a selection made by upload, not by a click
+    }
     updatePreview();
     changed();
   }
@@ -108,6 +112,7 @@ export function textureStep(el, { state, changed }) {
     }
     uploading = false;
     renderUpload();
+    changed(); // Next waits while uploading
   }
 
   fileInput.addEventListener('change', () => {

@@ -106,6 +106,10 @@ test('wizard: empty state, errors shown inline, keyboard, narrow window', { time
     await page.locator('#texture-file').setInputFiles({ name: 'my texture.png', mimeType: 'image/png', buffer: png });
     await page.locator('.texture-card.selected[data-texture^="my-texture"]').waitFor();
     assert.strictEqual(await page.locator('#upload-error').count(), 0);
+    // Selected as if clicked: the only checked radio, and Next is on.
+    assert.match(await page.locator('input[name="texture"]:checked').getAttribute('value'), /^my-texture/);
+    assert.strictEqual(await page.locator('.texture-card.selected').count(), 1);
+    await page.waitForFunction(() => !document.querySelector('#wizard-next').disabled);
     await shot(page, 'wizard-2-texture-uploaded');
     assert.deepStrictEqual(unexpected(page.errors, [REFUSED('/api/textures')]), []);
     await page.close();
