@@ -82,16 +82,18 @@ export function parseField(key, text) {
   return { value: n };
 }
 
-// Seconds per training image on a device (assumptions stated in the UI):
-// CPU about 0.75 s per image at 128 px, GPU about 150 images/s at 256 px, both scaling with pixels.
-export function secondsPerImage(kind, imageSize) {
-  const px = (imageSize || 256) ** 2;
-  if (kind === 'cuda') return (1 / 150) * (px / 256 ** 2);
-  return 0.75 * (px / 128 ** 2);
+// Seconds per training image on a device (assumptions stated in the UI), scaling with pixels.
+// CPU: 0.6 s per 256 px image measured on 2 cores (BENCHMARKS.md), taken to scale with the
+// square root of the cores (threads scale well short of linearly). GPU: about 150 images/s.
+export const CPU_SECONDS_256_2_CORES = 0.6;
+export function secondsPerImage(kind, imageSize, cpus = 2) {
+  const pixels = ((imageSize || 256) / 256) ** 2;
+  if (kind === 'cuda') return pixels / 150;
+  return CPU_SECONDS_256_2_CORES * pixels * Math.sqrt(2 / Math.max(1, cpus || 2));
 }
 
-export function estimateSeconds(kind, s) {
-  return (s.iterations || 0) * (s.batch_size || 1) * secondsPerImage(kind, s.image_size);
+export function estimateSeconds(kind, s, cpus) {
+  return (s.iterations || 0) * (s.batch_size || 1) * secondsPerImage(kind, s.image_size, cpus);
 }
 
 // Which device a run with these settings trains on, given the machine.
