@@ -14,6 +14,7 @@ import { CheckpointList } from './checkpoints.js';
 import { StylizePanel } from './stylize.js';
 import { confirmDialog } from './confirm.js';
 import { continueDialog } from './continue.js';
+import { prefillWizard } from './wizard.js';
 
 function stat(label, id) {
   const value = h('dd', { id, class: 'num' }, '–');
@@ -146,6 +147,13 @@ export function dashboardView(container, { id }) {
     if (ended && run?.checkpoints?.length) {
       btns.push(h('button', { type: 'button', class: 'btn btn-secondary btn-lg', id: 'continue-run', onclick: continueTraining },
         icon('play', 16), 'Continue training'));
+    }
+    if (ended && run?.config?.data_dir) {
+      btns.push(h('button', {
+        type: 'button', class: 'btn btn-secondary btn-lg', id: 'run-again',
+        title: 'A new run with these photos, texture and settings, which you can change first',
+        onclick: () => { prefillWizard(run.config); location.hash = '#/new'; },
+      }, 'Run again…'));
     }
     if (ended) {
       btns.push(h('button', { type: 'button', class: 'btn btn-danger-outline btn-lg', id: 'delete-run', onclick: deleteRun }, 'Delete'));

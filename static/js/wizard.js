@@ -39,6 +39,21 @@ function load() {
   return freshState();
 }
 
+// Fills the wizard with a run's photos, texture and settings, from its first step: "New run with
+// these settings" (a failed run retried with one setting changed, or a variant of a good one).
+export function prefillWizard(config) {
+  const state = freshState();
+  state.dataMode = config.data_dir === 'sample' ? 'sample' : 'folder';
+  state.dataPath = state.dataMode === 'folder' ? String(config.data_dir || '') : '';
+  state.texture = config.texture || null;
+  for (const key of Object.keys(DEFAULTS)) {
+    if (config[key] !== undefined && config[key] !== null) state.settings[key] = structuredClone(config[key]);
+  }
+  try {
+    sessionStorage.setItem(KEY, JSON.stringify(state));
+  } catch { /* storage off: the wizard starts empty */ }
+}
+
 export function wizardView(container) {
   document.title = 'New run · TN Studio';
   const state = load();
