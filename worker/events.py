@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
+
+from .atomic import atomic_write
 
 EVENT_FIELDS = {k: tuple(v) for k, v in
                 json.loads((Path(__file__).with_name('protocol.json')).read_text())['events'].items()}
@@ -44,12 +47,15 @@ def read_events(path):
     return events
 
 
+def write_events(path, events):
+    """Replace a log with these events, atomically (a follower sees the old log or the new one)."""
+    atomic_write(path, lambda f: f.writelines(json.dumps(e) + '\n' for e in events), mode='w')
+
+
 def copy_history(source_dir, run_dir, until: int):
     """Start a run continued from another run's checkpoint with that run's record up to the
     checkpoint (its starts, iterations and previews, the preview images copied), so the new run's
     curve is one line from iteration 1. Checkpoints, warnings and the end stay with the source."""
-    import shutil
-    from .atomic import atomic_write
     source_dir, run_dir = Path(source_dir), Path(run_dir)
     kept = []
     for e in read_events(source_dir / FILENAME):
@@ -65,7 +71,7 @@ def copy_history(source_dir, run_dir, until: int):
                 atomic_write(dst, lambda f: shutil.copyfileobj(image, f))
             e = {**e, 'path': f'previews/{name}'}
         kept.append(e)
-    atomic_write(run_dir / FILENAME, lambda f: f.writelines(json.dumps(e) + '\n' for e in kept), mode='w')
+    write_events(run_dir / FILENAME, kept)
 
 
 class EventLog:
@@ -80,10 +86,8 @@ class EventLog:
 
     def _truncate(self, iteration: int):
         """On resume: drop what came after the checkpoint, so the curve stays one line."""
-        from .atomic import atomic_write
-        kept = [e for e in read_events(self.path)
-                if e['type'] not in ('done', 'error') and e.get('iteration', 0) <= iteration]
-        atomic_write(self.path, lambda f: f.writelines(json.dumps(e) + '\n' for e in kept), mode='w')
+        write_events(self.path, [e for e in read_events(self.path)
+                                 if e['type'] not in ('done', 'error') and e.get('iteration', 0) <= iteration])
 
     def emit(self, type: str, **fields):
         missing = set(EVENT_FIELDS[type]) - set(fields)
