@@ -5,9 +5,13 @@ one, never half of one, even when the process is killed or the disk fills mid-wr
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
+
+# What a write raises when there is no room: a full disk, a quota, a file size limit.
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 def atomic_write(path, write, mode: str = 'wb'):

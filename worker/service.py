@@ -24,6 +24,7 @@ from flask import Flask, abort, request, send_from_directory
 from flask_socketio import SocketIO
 from PIL import Image
 
+from .atomic import DISK_FULL
 from .data import SAMPLES, DatasetError, resolve_data_dir, scan_folder
 from .images import EXTENSIONS, ImageError, check_image, open_rgb
 from .runs import REPO, RUN_ID, RunManager
@@ -116,6 +117,12 @@ def create_service(runs_dir, uploads_dir, token: str):
                 except (UsageError, DatasetError, ImageError, KeyError, ValueError) as e:
                     message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
                     return {'ok': False, 'error': message}
+                except OSError as e:
+                    if e.errno not in DISK_FULL:
+                        log.exception('%s failed', name)
+                        return {'ok': False, 'error': f'{name} failed: {e}'}
+                    return {'ok': False, 'error': f'no room to write {e.filename or "a file"}: the disk is full. '
+                                                  'Free some space, then try again.'}
                 except Exception as e:
                     log.exception('%s failed', name)
                     return {'ok': False, 'error': f'{name} failed: {type(e).__name__}: {e}'}
@@ -202,16 +209,16 @@ def create_service(runs_dir, uploads_dir, token: str):
         while name in builtin or any(p.stem == name for p in textures_dir.iterdir()):
             n += 1
             name = f'{stem}-{n}'
-        tmp = textures_dir / f'.upload-{name}{ext}'
-        tmp.write_bytes(blob)
+        tmp, final = textures_dir / f'.upload-{name}{ext}', textures_dir / f'{name}{ext}'
         try:
+            tmp.write_bytes(blob)
             check_image(tmp)
             open_rgb(tmp)  # a full decode: a truncated upload is refused now, not mid-training
+            os.replace(tmp, final)
         except ImageError as e:
-            tmp.unlink()
             raise ValueError(f'{filename} is not a usable image: {e}') from None
-        final = textures_dir / f'{name}{ext}'
-        os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)  # nothing half-written stays behind (a full disk, a bad image)
         return {'texture': texture_info(final, False)}
 
     @command('stylize')

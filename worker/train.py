@@ -8,7 +8,6 @@ torchrun too (DistributedDataParallel; rank 0 writes the record).
 from __future__ import annotations
 
 import argparse
-import errno
 import logging
 import math
 import os
@@ -32,7 +31,7 @@ from models.losses import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHTS, STYLE_L
 from models.vgg import VGGWeightsUnavailable, load_vgg19
 
 from . import checkpoint as ckpt
-from .atomic import write_json
+from .atomic import DISK_FULL, write_json
 from .data import (ContentDataset, DatasetError, IterationSampler, load_crop, resolve_data_dir,
                    resolve_texture, scan_folder)
 from .events import EventLog, copy_history
@@ -494,7 +493,7 @@ def main(argv=None) -> int:
         _record_error(locals().get('config'), str(e))
         return 2
     except OSError as e:
-        if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        if e.errno not in DISK_FULL:
             _record_error(locals().get('config'), f'{type(e).__name__}: {e}')
             raise
         config = locals().get('config') or {}

@@ -35,13 +35,13 @@ class InOrderClient(socketio.Client):
 
 
 class Service:
-    def __init__(self, tmp):
+    def __init__(self, tmp, preexec_fn=None):
         self.runs = tmp / 'runs'
         # One torch thread per trainer: the test process and the service share the machine.
         env = dict(os.environ, TN_WORKER_TOKEN=TOKEN, TN_STOP_TIMEOUT='30', OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '1'))
         self.proc = subprocess.Popen([sys.executable, '-m', 'worker.service', '--runs', self.runs,
                                       '--uploads', tmp / 'uploads'], cwd=REPO, env=env,
-                                     stdout=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
         self.port = json.loads(self.proc.stdout.readline())['port']
         self.url = f'http://127.0.0.1:{self.port}'
         self.events, self.states = [], []
@@ -249,6 +249,33 @@ def test_binary_messages_sent_from_several_threads_arrive_whole(service, photos)
         assert answer['ok'], answer
         assert Image.open(io.BytesIO(answer['image'])).size == (answer['width'], answer['height'])
         assert max(answer['width'], answer['height']) == size
+
+
+def test_an_upload_on_a_full_disk_is_refused_clearly_and_leaves_nothing(tmp_path):
+    """RLIMIT_FSIZE makes writes past 100 kB fail, as a full disk does."""
+    import io
+    import resource
+
+    import numpy as np
+    from PIL import Image
+
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG from write(), not a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+    service = Service(tmp_path, preexec_fn=limit_file_size)
+    try:
+        noise = np.random.default_rng(0).integers(0, 256, (200, 200, 3), dtype=np.uint8)
+        buf = io.BytesIO()
+        Image.fromarray(noise).save(buf, 'PNG')  # about 120 kB: incompressible
+        assert len(buf.getvalue()) > 100_000
+        r = service.call('save_texture', {'filename': 'big.png', 'data': buf.getvalue()})
+        assert not r['ok'] and 'the disk is full' in r['error'] and 'Free some space' in r['error'], r
+        assert list((tmp_path / 'uploads' / 'textures').iterdir()) == []  # no partial file
+        small = io.BytesIO()
+        Image.fromarray(noise[:40, :40]).save(small, 'PNG')
+        assert service.call('save_texture', {'filename': 'small.png', 'data': small.getvalue()})['ok']
+    finally:
+        service.close()
 
 
 def test_a_binary_packet_is_never_interleaved_with_another():
