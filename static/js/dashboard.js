@@ -145,18 +145,18 @@ export function dashboardView(container, { id }) {
     }
     const ended = s === 'done' || s === 'stopped' || s === 'failed';
     if (ended && run?.checkpoints?.length) {
-      btns.push(h('button', { type: 'button', class: 'btn btn-secondary btn-lg', id: 'continue-run', onclick: continueTraining },
+      btns.push(h('button', { type: 'button', class: 'btn btn-secondary', id: 'continue-run', onclick: continueTraining },
         icon('play', 16), 'Continue training'));
     }
     if (ended && run?.config?.data_dir) {
       btns.push(h('button', {
-        type: 'button', class: 'btn btn-secondary btn-lg', id: 'run-again',
+        type: 'button', class: 'btn btn-secondary', id: 'run-again',
         title: 'A new run with these photos, texture and settings, which you can change first',
         onclick: () => { prefillWizard(run.config); location.hash = '#/new'; },
       }, 'Run again…'));
     }
     if (ended) {
-      btns.push(h('button', { type: 'button', class: 'btn btn-danger-outline btn-lg', id: 'delete-run', onclick: deleteRun }, 'Delete'));
+      btns.push(h('button', { type: 'button', class: 'btn btn-danger-outline', id: 'delete-run', onclick: deleteRun }, 'Delete'));
     }
     if (run?.model && ended) {
       btns.push(h('a', { class: 'btn btn-primary btn-lg', id: 'download-model', href: runFile(id, run.model), download: `${id}-model.pth` }, icon('download'), 'Download model'));
