@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 RUN_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$')
 STOP_TIMEOUT = float(os.environ.get('TN_STOP_TIMEOUT', 60))
 POLL = 0.05  # seconds between looks at running trainers: the event latency floor
+ACTIVE = ('queued', 'running', 'stopping')  # states in which a run's folder is still being written
 _rev_lock = threading.Lock()
 _last_rev = 0
 
@@ -260,7 +261,7 @@ class RunManager:
         source = self.get_run(run_id)
         with self.lock:
             state = source.state(run_id in self.queue)
-        if state in ('queued', 'running', 'stopping'):
+        if state in ACTIVE:
             raise UsageError(f'run {run_id} is {state}: stop it, or wait for it to end, before continuing it')
         checkpoints = {int(p.stem.split('_')[1]): p for p in list_checkpoints(source.folder)}
         if not checkpoints:
@@ -319,7 +320,7 @@ class RunManager:
         run = self.get_run(run_id)
         with self.lock:
             state = run.state(run_id in self.queue)
-            if state in ('queued', 'running', 'stopping'):
+            if state in ACTIVE:
                 raise UsageError(f'run {run_id} is {state}: stop it before deleting it')
             waiting = [r.id for r in self.runs.values() if r.id in self.queue or r.running
                        if r.request.get('resume_from', {}).get('run') == run_id]

@@ -15,6 +15,7 @@ import { StylizePanel } from './stylize.js';
 import { confirmDialog } from './confirm.js';
 import { continueDialog } from './continue.js';
 import { prefillWizard } from './wizard.js';
+import { currentPath, navigate } from './router.js';
 
 function stat(label, id) {
   const value = h('dd', { id, class: 'num' }, '–');
@@ -95,7 +96,7 @@ export function dashboardView(container, { id }) {
     if (!ok || destroyed) return;
     try {
       await api.deleteRun(id);
-      location.hash = '#/';
+      navigate('/');
       store.removeRun(id); // the run_deleted message says so too, unless the live connection is down
     } catch (err) {
       actionError = `Could not delete the run: ${err.message}`;
@@ -107,7 +108,7 @@ export function dashboardView(container, { id }) {
     const next = await continueDialog(run);
     if (!next || destroyed) return;
     store.upsertRun(next);
-    location.hash = `#/runs/${encodeURIComponent(next.id)}`;
+    navigate(`/runs/${encodeURIComponent(next.id)}`);
   }
 
   function renderHead() {
@@ -152,7 +153,7 @@ export function dashboardView(container, { id }) {
       btns.push(h('button', {
         type: 'button', class: 'btn btn-secondary', id: 'run-again',
         title: 'A new run with these photos, texture and settings, which you can change first',
-        onclick: () => { prefillWizard(run.config); location.hash = '#/new'; },
+        onclick: () => { prefillWizard(run.config); navigate('/new'); },
       }, 'Run again…'));
     }
     if (ended) {
@@ -302,7 +303,7 @@ export function dashboardView(container, { id }) {
     if (changed !== null && changed !== id) return;
     const next = store.getRun(id);
     if (!next) {
-      if (run && changed === id && location.hash.startsWith('#/runs/')) showNotFound('This run was deleted.');
+      if (run && changed === id && currentPath().startsWith('/runs/')) showNotFound('This run was deleted.');
       return;
     }
     run = next;

@@ -1,5 +1,7 @@
 """Shared fixtures: small image folders made by the tests themselves, and the trainer CLI."""
 import json
+import resource
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +48,15 @@ def texture(tmp_path_factory):
 
 TINY = ['--image_size', '32', '--style_size', '32', '--batch_size', '2', '--vgg_weights', 'random',
         '--workers', '0', '--lr', '0.01']
+
+
+def file_size_limit(nbytes):
+    """A preexec_fn: the child's writes past nbytes fail (EFBIG from write(), not a SIGXFSZ kill),
+    as they do on a full disk."""
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, nbytes))
+    return limit
 
 
 def train_cli(*args, check=True, timeout=300, **kw):

@@ -11,7 +11,7 @@ import pytest
 import requests
 import socketio
 
-from conftest import REPO
+from conftest import REPO, file_size_limit
 
 TOKEN = 'test-token'
 RUN = {'iterations': 40, 'image_size': 32, 'style_size': 32, 'batch_size': 2, 'vgg_weights': 'random',
@@ -254,15 +254,11 @@ def test_binary_messages_sent_from_several_threads_arrive_whole(service, photos)
 def test_an_upload_on_a_full_disk_is_refused_clearly_and_leaves_nothing(tmp_path):
     """RLIMIT_FSIZE makes writes past 100 kB fail, as a full disk does."""
     import io
-    import resource
 
     import numpy as np
     from PIL import Image
 
-    def limit_file_size():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG from write(), not a kill
-        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
-    service = Service(tmp_path, preexec_fn=limit_file_size)
+    service = Service(tmp_path, preexec_fn=file_size_limit(100_000))
     try:
         noise = np.random.default_rng(0).integers(0, 256, (200, 200, 3), dtype=np.uint8)
         buf = io.BytesIO()

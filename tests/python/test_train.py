@@ -8,7 +8,7 @@ import time
 import pytest
 import torch
 
-from conftest import REPO, TINY, events, train_cli
+from conftest import REPO, TINY, events, file_size_limit, train_cli
 from worker.checkpoint import list_checkpoints, load_generator, load_record
 from worker.events import EVENT_FIELDS
 
@@ -134,15 +134,9 @@ def test_a_full_disk_keeps_every_file_whole_and_says_how_to_continue(photos, tex
     """RLIMIT_FSIZE makes any write past 400 kB fail, as a full disk does: the checkpoint (about
     800 kB with Adam's state) cannot be written; no partial file may be left, and the run says
     how to continue."""
-    import resource
-
-    def limit_file_size():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG from write() instead of a kill
-        resource.setrlimit(resource.RLIMIT_FSIZE, (400_000, 400_000))
-
     run = tmp_path / 'full'
     r = train_cli('--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 3, *TINY,
-                  check=False, preexec_fn=limit_file_size)
+                  check=False, preexec_fn=file_size_limit(400_000))
     assert r.returncode == 1, r.stderr[-2000:]
     assert 'no room to write' in r.stderr and f'--resume {run}' in r.stderr
     assert not list(run.rglob('*.pth')) and not list(run.rglob('.tmp-*'))
