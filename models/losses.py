@@ -1,7 +1,13 @@
 """Style and content losses of Texture Networks: Gram matrices of VGG-19 features.
 
-Gram matrix G = F F^T / (C H W) per sample; style loss = sum over layers of
+Gram matrix G = F F^T / (C H W) per sample; style loss = s * sum over layers of
 weight * MSE(G, G_texture); content loss = weight * MSE(F, F_photo) at relu4_2.
+
+The style scale s exists because the weights alone do not say how strong the style is: the
+size of a Gram error depends on the loss network's weights (ImageNet or random), its input
+convention and the texture, by factors of 1e3 to 1e7. The seed's weights (5,6,2,2,2 against
+1e3) were tuned in units where the style term started near the content term; `calibrate`
+finds the s that makes that true again in any units, so the weights keep their meaning.
 """
 from __future__ import annotations
 
@@ -15,6 +21,11 @@ STYLE_LAYERS = ('relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1')
 CONTENT_LAYER = 'relu4_2'
 DEFAULT_STYLE_WEIGHTS = (5.0, 6.0, 2.0, 2.0, 2.0)
 DEFAULT_CONTENT_WEIGHT = 1e3
+# What `calibrate` measures the style term against: the first training batch through the
+# initial generator (step 1's own output, so the first iteration's losses show the balance).
+# The other candidate, a mid-grey image against the photos, was measured and rejected: its
+# style loss is mostly the texture's own Gram energy, so the scale it gives varies 6x from
+# one built-in texture to another (0.04-0.25 of this one's), while this one varies 2x.
 
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
@@ -23,15 +34,6 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     b, c, h, w = features.shape
     f = features.float().reshape(b, c, h * w)
     return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
-
-
-def style_loss(grams, target_grams, weights) -> torch.Tensor:
-    """Weighted sum of MSE between each layer's Gram matrices and the texture's (1, C, C)."""
-    return sum(w * F.mse_loss(g, t.expand_as(g)) for g, t, w in zip(grams, target_grams, weights))
-
-
-def content_loss(features, target, weight) -> torch.Tensor:
-    return weight * F.mse_loss(features.float(), target.float())
 
 
 class TextureLoss(nn.Module):
@@ -44,7 +46,7 @@ class TextureLoss(nn.Module):
 
     def __init__(self, vgg: nn.Module, texture: torch.Tensor,
                  style_weights=DEFAULT_STYLE_WEIGHTS, content_weight=DEFAULT_CONTENT_WEIGHT,
-                 style_layers=STYLE_LAYERS, content_layer=CONTENT_LAYER):
+                 style_scale: float = 1.0, style_layers=STYLE_LAYERS, content_layer=CONTENT_LAYER):
         super().__init__()
         if len(style_weights) != len(style_layers):
             raise ValueError(f'{len(style_layers)} style weights are needed '
@@ -53,6 +55,7 @@ class TextureLoss(nn.Module):
         self.content_layer = content_layer
         self.style_weights = tuple(float(w) for w in style_weights)
         self.content_weight = float(content_weight)
+        self.style_scale = float(style_scale)
         self.features = VGGFeatures(vgg, self.style_layers + (content_layer,))
         with torch.no_grad():
             feats = self.features(texture)
@@ -63,10 +66,29 @@ class TextureLoss(nn.Module):
     def texture_grams(self):
         return [getattr(self, f'texture_gram_{i}') for i in range(len(self.style_layers))]
 
-    def forward(self, output: torch.Tensor, photo: torch.Tensor):
+    def terms(self, output: torch.Tensor, photo: torch.Tensor):
+        """Unweighted losses: (one Gram MSE per style layer, the content MSE)."""
         with torch.no_grad():
             target = self.features(photo, layers=(self.content_layer,))[self.content_layer]
         feats = self.features(output)
-        style = style_loss([gram_matrix(feats[l]) for l in self.style_layers], self.texture_grams, self.style_weights)
-        content = content_loss(feats[self.content_layer], target, self.content_weight)
-        return style, content
+        style = [F.mse_loss(gram_matrix(feats[l]), t.expand(len(output), -1, -1))
+                 for l, t in zip(self.style_layers, self.texture_grams)]
+        return style, F.mse_loss(feats[self.content_layer].float(), target.float())
+
+    def forward(self, output: torch.Tensor, photo: torch.Tensor):
+        """(style, content), weighted and scaled: the two terms the trainer adds."""
+        style, content = self.terms(output, photo)
+        return (self.style_scale * sum(w * l for w, l in zip(self.style_weights, style)),
+                self.content_weight * content)
+
+
+def calibrate(style_terms, content_term, balance: float) -> float:
+    """The style scale s that makes the default-weighted style term `balance` times the default
+    content term, for terms measured (by `TextureLoss.terms`) on the reference. The user's own
+    weights then act on top: doubling the content weight halves the relative style."""
+    style = sum(w * float(l) for w, l in zip(DEFAULT_STYLE_WEIGHTS, style_terms))
+    content = DEFAULT_CONTENT_WEIGHT * float(content_term)
+    if not (style > 0 and content > 0):
+        raise ValueError('the style scale cannot be calibrated: the reference has no style or no content '
+                         'loss (a blank texture, or blank photos?). Give --style_scale a number instead.')
+    return balance * content / style

@@ -34,8 +34,8 @@ HOW_TO_PROVIDE = (
     '  - run once on a machine with internet access: it is downloaded to {cache_dir};\n'
     '  - or copy {filename} there by hand (from {url});\n'
     '  - or pass --vgg_weights /path/to/{filename} (a torchvision VGG-19 state dict);\n'
-    '  - or, for tests only, --vgg_weights random (a seeded random network: training runs '
-    'but does not learn a style).'
+    '  - or, for tests only, --vgg_weights random (a seeded random network: a network trained '
+    'with it learns only colours and local structure).'
 )
 
 
@@ -68,8 +68,8 @@ def load_vgg19(spec: str = 'imagenet') -> nn.Sequential:
     """VGG-19 features from `imagenet` (torchvision's IMAGENET1K_V1, via the torch cache),
     `random` (seeded), or a file path (a torchvision VGG-19 state dict, or its features alone)."""
     if spec == 'random':
-        log.warning('VGG-19 has RANDOM weights (seed %d): losses are computed, but the network '
-                    'will not learn the texture. Use this for tests only.', RANDOM_SEED)
+        log.warning('VGG-19 has RANDOM weights (seed %d): the network learns the texture\'s colours and '
+                    'local structure only. Use this for tests only.', RANDOM_SEED)
         features = _features(RANDOM_SEED)
     elif spec == 'imagenet':
         try:

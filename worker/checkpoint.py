@@ -1,7 +1,8 @@
 """Model files and checkpoints: what is saved, and loading any of them as a generator.
 
 model.pth      {'format': 'tn-studio-generator', 'version': 1, 'generator': Generator.config,
-                'state_dict': ..., 'iteration': int, 'texture': str, 'train': {settings}}
+                'state_dict': ..., 'iteration': int, 'texture': str, 'train': {settings, and the
+                style_scale it trained with: enough to rebuild its objective}}
 checkpoint     everything in model.pth plus 'optimizer', 'scheduler', 'scaler', 'rng' and
                'config' (every training setting): enough to resume exactly.
 *.t7           the authors' released Torch 7 generators, imported by models.t7.
@@ -37,8 +38,9 @@ def model_record(generator, iteration: int, config: dict) -> dict:
         'format': FORMAT, 'version': VERSION, 'generator': dict(g.config),
         'state_dict': {k: v.detach().cpu() for k, v in g.state_dict().items()},
         'iteration': iteration, 'texture': config.get('texture'),
-        'train': {k: config.get(k) for k in ('image_size', 'style_size', 'style_weights', 'content_weight',
-                                             'noise', 'norm', 'lr', 'batch_size', 'vgg_weights')},
+        'train': {**{k: config.get(k) for k in ('image_size', 'style_size', 'style_weights', 'content_weight',
+                                                'noise', 'norm', 'lr', 'batch_size', 'vgg_weights', 'texture_path')},
+                  'style_scale': config.get('calibration', {}).get('style_scale', 1.0)},
     }
 
 

@@ -6,10 +6,13 @@ folder.
 
 | type        | fields                                                                        |
 |-------------|-------------------------------------------------------------------------------|
-| start       | iteration (first to run), iterations (total), device, resumed (bool), run_dir  |
+| start       | iteration (first to run), iterations (total), device, resumed (bool), run_dir, |
+|             | style_scale (s), start_balance (style:content at the start; null if unknown)  |
 | iteration   | iteration, style, content, total, lr, images_per_s, eta_s                      |
 | preview     | iteration, path (PNG: the fixed held-out photos, stylized, side by side)       |
 | checkpoint  | iteration, path                                                                |
+| eval        | iteration (0: before training), style, content, total: mean losses of the     |
+|             | held-out photos (never trained on), at the start and at each checkpoint        |
 | warning     | message                                                                       |
 | done        | iteration, stopped (bool: ended early by a stop request), model (path)         |
 | error       | message                                                                       |
@@ -55,11 +58,12 @@ def write_events(path, events):
 def copy_history(source_dir, run_dir, until: int):
     """Start a run continued from another run's checkpoint with that run's record up to the
     checkpoint (its starts, iterations and previews, the preview images copied), so the new run's
-    curve is one line from iteration 1. Checkpoints, warnings and the end stay with the source."""
+    curve is one line from iteration 1 (the held-out curve too). Checkpoints, warnings and the end
+    stay with the source."""
     source_dir, run_dir = Path(source_dir), Path(run_dir)
     kept = []
     for e in read_events(source_dir / FILENAME):
-        if e['type'] not in ('start', 'iteration', 'preview') or e.get('iteration', 0) > until:
+        if e['type'] not in ('start', 'iteration', 'preview', 'eval') or e.get('iteration', 0) > until:
             continue
         if e['type'] == 'preview':
             name = Path(e['path']).name  # our own previews/iter_*.png; only the name is trusted

@@ -27,7 +27,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from models.generator import NORMS, Generator
-from models.losses import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHTS, STYLE_LAYERS, TextureLoss
+from models.losses import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHTS, STYLE_LAYERS, TextureLoss, calibrate
 from models.vgg import VGGWeightsUnavailable, load_vgg19
 
 from . import checkpoint as ckpt
@@ -40,19 +40,23 @@ from .images import ImageError, open_rgb, resize_long_side, save_image, to_image
 log = logging.getLogger('tn.train')
 REPO = Path(__file__).resolve().parents[1]
 PREVIEW_PHOTOS = 4
+EVAL_PHOTOS = 32  # at most this many photos of --eval_dir are held out and evaluated
 # A weighted style loss this small beside the content loss at the start means the content term
 # dominates the gradient: the net learns to copy the photo. Said once, as a warning event.
 STYLE_TOO_WEAK = 0.01
 
 # Defaults live here, not in argparse, so that --resume can tell which flags were given.
+# The recipe (balance 2, Adam 1e-2, x0.8 every 300 steps) was chosen by measurement: see
+# BENCHMARKS.md, "Recipe".
 DEFAULTS = dict(
-    iterations=3000, batch_size=4, image_size=256, style_size=256, lr=1e-3, lr_step=2000, lr_decay=0.8,
-    style_weights=list(DEFAULT_STYLE_WEIGHTS), content_weight=DEFAULT_CONTENT_WEIGHT, noise=1.0,
-    norm='instance', scales=5, checkpoint_every=500, preview_every=100, seed=0, vgg_weights='imagenet',
-    device='auto', workers=None, verbose=False, viz=False,
+    iterations=3000, batch_size=4, image_size=256, style_size=256, lr=1e-2, lr_step=300, lr_decay=0.8,
+    style_weights=list(DEFAULT_STYLE_WEIGHTS), content_weight=DEFAULT_CONTENT_WEIGHT, style_scale='auto',
+    balance=2.0, noise=1.0, norm='instance', scales=5, checkpoint_every=500, preview_every=100, seed=0,
+    vgg_weights='imagenet', eval_dir=None, device='auto', workers=None, verbose=False, viz=False,
 )
 # What a resumed run may change; everything else comes from the checkpoint.
-RESUMABLE_OVERRIDES = ('iterations', 'checkpoint_every', 'preview_every', 'device', 'workers', 'verbose', 'viz', 'data_dir')
+RESUMABLE_OVERRIDES = ('iterations', 'checkpoint_every', 'preview_every', 'device', 'workers', 'verbose', 'viz',
+                       'data_dir', 'eval_dir')
 
 
 class UsageError(Exception):
@@ -85,6 +89,9 @@ def parse_args(argv=None, raise_errors: bool = False) -> dict:
     a('--lr_decay', type=float, help=f'(default {DEFAULTS["lr_decay"]})')
     a('--style_weights', type=_floats, help='weights of relu1_1..relu5_1 (default 5,6,2,2,2)')
     a('--content_weight', type=float, help=f'relu4_2 content weight (default {DEFAULTS["content_weight"]:g})')
+    a('--style_scale', type=_scale, help='multiplies the style term: auto (default) calibrates it so that, with the '
+      'default weights, the style term starts at --balance times the content term; a number sets it (1: raw units)')
+    a('--balance', type=float, help=f'style:content at the start, for --style_scale auto (default {DEFAULTS["balance"]:g})')
     a('--noise', type=float, help='noise factor k (default 1)')
     a('--norm', choices=NORMS, help='instance (default; Improved Texture Networks) or batch (the paper)')
     a('--scales', type=int, help='generator scales K (default 5)')
@@ -92,6 +99,8 @@ def parse_args(argv=None, raise_errors: bool = False) -> dict:
     a('--preview_every', type=int, help=f'(default {DEFAULTS["preview_every"]})')
     a('--seed', type=int, help='(default 0)')
     a('--vgg_weights', help='imagenet (default), a path to a VGG-19 state dict, or random (tests only)')
+    a('--eval_dir', help='held-out photos, evaluated at each checkpoint and never trained on '
+      f'(default: the {PREVIEW_PHOTOS} preview photos; at most {EVAL_PHOTOS} are used)')
     a('--device', choices=('auto', 'cpu', 'cuda'), help='(default auto: cuda when there is a GPU)')
     a('--cuda', action='store_const', const='cuda', dest='device', help='same as --device cuda')
     a('--workers', type=int, help='DataLoader worker processes (default: up to 8, by CPU count)')
@@ -115,6 +124,18 @@ def argv_from_config(config: dict) -> list[str]:
             argv += [f'--{key}', str(value)]
     settings(parse_args(argv, raise_errors=True))
     return argv
+
+
+def _scale(s: str):
+    if s == 'auto':
+        return s
+    try:
+        value = float(s)
+    except ValueError:
+        value = -1
+    if not value > 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f'expected auto or a positive number, got {s!r}')
+    return value
 
 
 def _floats(s: str):
@@ -184,6 +205,8 @@ def settings(args: dict) -> tuple[dict, dict | None]:
     for k in ('iterations', 'batch_size', 'image_size', 'style_size', 'checkpoint_every', 'preview_every', 'scales'):
         if config[k] < 1:
             raise UsageError(f'--{k} must be at least 1')
+    if not (config['balance'] > 0 and math.isfinite(config['balance'])):
+        raise UsageError('--balance must be a positive number (the style:content ratio at the start, e.g. 2)')
     if 'out' not in config:
         stem = Path(config['texture']).stem
         config['out'] = str(REPO / 'runs' / f'{datetime.now():%Y%m%d-%H%M%S}-{stem}')
@@ -197,6 +220,56 @@ def held_out_split(paths: list, count: int) -> tuple[list, list]:
     previews = sorted(order[:count])
     train = [p for p in paths if p not in set(previews)] if len(paths) > 2 * count else list(paths)
     return train, previews
+
+
+def eval_split(train_paths: list, preview_paths: list, eval_dir) -> tuple[list, list]:
+    """The held-out photos (--eval_dir's, else the preview photos) and the training photos
+    without them: a photo that is evaluated is never trained on."""
+    if not eval_dir:
+        return train_paths, preview_paths
+    held = sorted(scan_folder(resolve_data_dir(eval_dir)).usable)[:EVAL_PHOTOS]
+    if not held:
+        raise UsageError(f'--eval_dir {eval_dir} has no usable photo')
+    held_set = {Path(p).resolve() for p in held}
+    train_paths = [p for p in train_paths if Path(p).resolve() not in held_set]
+    if not train_paths:
+        raise UsageError(f'every training photo is also in --eval_dir {eval_dir}: nothing is left to train on. '
+                         'Give a folder of other photos.')
+    return train_paths, held
+
+
+def calibrate_style(generator, loss_fn, photos, config: dict, world: int) -> dict:
+    """The style scale for a new run, and the style:content ratio it starts at, measured on
+    step 1's own batch and noise (a forked RNG: the run's stream does not move), so the first
+    iteration shows the balance. Every rank gets the same scale."""
+    devices = [photos.device] if photos.device.type == 'cuda' else []
+    with torch.no_grad(), torch.random.fork_rng(devices=devices):
+        style, content = loss_fn.terms(generator(photos), photos)
+    terms = torch.stack([*style, content]).float()
+    if world > 1:
+        dist.all_reduce(terms)
+    *style, content = terms.tolist()
+    try:
+        scale = calibrate(style, content, config['balance']) if config['style_scale'] == 'auto' else config['style_scale']
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    weighted_content = loss_fn.content_weight * content
+    ratio = scale * sum(w * l for w, l in zip(loss_fn.style_weights, style)) / weighted_content if weighted_content else None
+    return {'style_scale': scale, 'start_balance': ratio}
+
+
+def held_out_losses(generator, loss_fn, photos, batch_size: int, autocast) -> dict:
+    """Mean losses of the held-out photos, with the same noise every time: only the net changes."""
+    generator.eval()
+    noise = torch.Generator(photos.device).manual_seed(0)
+    style = content = 0.0
+    with torch.no_grad(), autocast():
+        for chunk in photos.split(batch_size):
+            s, c = loss_fn(generator(chunk, generator=noise), chunk)
+            style, content = style + s.item() * len(chunk), content + c.item() * len(chunk)
+    generator.train()
+    n = len(photos)
+    return dict(style=style / n, content=content / n, total=(style + content) / n)
 
 
 class StopRequest:
@@ -271,6 +344,14 @@ def training_step(model, loss_fn, optimizer, scaler, photos, amp_dtype=None):
     return style.detach(), content.detach()
 
 
+def warn_unbalanced(events, calibration):
+    message = (f'the style term starts at {calibration["start_balance"]:.2g} times the content term (style scale '
+               f'{calibration["style_scale"]:.3g}): the network will learn little of the texture. Use --style_scale '
+               f'auto, or raise the balance or the style weights, and compare the previews.')
+    log.warning(message)
+    events.emit('warning', message=message)
+
+
 def train(config: dict, record: dict | None = None) -> int:
     world = int(os.environ.get('WORLD_SIZE', 1))
     rank = int(os.environ.get('RANK', 0))
@@ -288,6 +369,7 @@ def train(config: dict, record: dict | None = None) -> int:
         # Leave a core to each DataLoader worker instead of oversubscribing them all.
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // world - config['workers']))
     amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else None
+    autocast = (lambda: torch.autocast('cuda', amp_dtype)) if amp_dtype else nullcontext
     memory_format = torch.channels_last if cuda else torch.contiguous_format
 
     # Data: fail before anything is written if the photos or the texture are unusable.
@@ -296,6 +378,7 @@ def train(config: dict, record: dict | None = None) -> int:
     texture_path = resolve_texture(config['texture'])
     texture = load_texture(texture_path, config['style_size'])
     train_paths, preview_paths = held_out_split(scan.usable, PREVIEW_PHOTOS)
+    train_paths, eval_paths = eval_split(train_paths, preview_paths, config.get('eval_dir'))
     log.info('%s', scan.summary())
     for path, reason in scan.skipped[:20]:
         log.warning('skipped %s: %s', path, reason)
@@ -329,11 +412,21 @@ def train(config: dict, record: dict | None = None) -> int:
     model = DistributedDataParallel(generator, device_ids=[device.index] if cuda else None) if world > 1 else generator
 
     total = config['iterations']
+    dataset = ContentDataset(train_paths, config['image_size'])
+    if record is None:
+        first = torch.stack([dataset[key] for key in IterationSampler(
+            len(train_paths), config['batch_size'], config['seed'], 0, 1, rank, world)])
+        calibration = calibrate_style(generator, loss_fn, first.to(device).contiguous(memory_format=memory_format),
+                                      config, world)
+    else:  # the recorded scale: a resumed curve continues the same one (runs from before: raw units)
+        calibration = config.get('calibration') or {'style_scale': 1.0, 'start_balance': None}
+    loss_fn.style_scale = calibration['style_scale']
     config.update(
-        data_dir_resolved=str(data_dir), texture_path=str(texture_path), world_size=world,
+        calibration=calibration, data_dir_resolved=str(data_dir), texture_path=str(texture_path), world_size=world,
         device_name=describe_device(device), amp=str(amp_dtype).replace('torch.', '') if amp_dtype else 'fp32',
         dataset=dict(usable=len(scan.usable), skipped=len(scan.skipped), reasons=scan.reasons(),
-                     preview_photos=preview_paths, held_out=len(train_paths) < len(scan.usable)),
+                     preview_photos=preview_paths, eval_photos=len(eval_paths),
+                     held_out=len(train_paths) < len(scan.usable)),
         versions=dict(python=platform.python_version(), torch=str(torch.__version__),
                       torchvision=str(torchvision.__version__)),
     )
@@ -348,25 +441,36 @@ def train(config: dict, record: dict | None = None) -> int:
             copy_history(source_dir, run_dir, start)  # continued in a new folder: the curve from iteration 1
         events = EventLog(run_dir, keep_until=start if record is not None else None)
         if config['vgg_weights'] == 'random':
-            events.emit('warning', message='VGG-19 has random weights: the losses fall, but no style is learnt.')
+            events.emit('warning', message='VGG-19 has random weights (for tests): the network learns the texture\'s '
+                                           'colours and local structure only. Use ImageNet weights for real styles.')
         if scan.skipped:
             events.emit('warning', message='skipped ' + scan.summary().split('; skipped ')[1])
+        ratio = calibration['start_balance']
+        if record is None and ratio is not None and ratio < STYLE_TOO_WEAK:
+            warn_unbalanced(events, calibration)
         events.emit('start', iteration=start + 1, iterations=total, device=config['device_name'],
-                    resumed=record is not None, run_dir=str(run_dir))
+                    resumed=record is not None, run_dir=str(run_dir), **calibration)
     log.info('run folder %s; %s; %s; %d train + %d preview photos', run_dir, config['device_name'],
              config['amp'], len(train_paths), len(preview_paths))
 
     loader = DataLoader(
-        ContentDataset(train_paths, config['image_size']), batch_size=config['batch_size'],
+        dataset, batch_size=config['batch_size'],
         sampler=IterationSampler(len(train_paths), config['batch_size'], config['seed'], start, total, rank, world),
         num_workers=config['workers'], pin_memory=cuda, persistent_workers=False,
         prefetch_factor=4 if config['workers'] else None, worker_init_fn=_ignore_sigint,
         generator=torch.Generator())  # its own seed source: the global RNG stream must not move
     previews = torch.cat([load_crop(p, config['image_size']).unsqueeze(0) for p in preview_paths]).to(device)
+    held_out = previews if eval_paths is preview_paths else \
+        torch.stack([load_crop(p, config['image_size']) for p in eval_paths]).to(device)
+
+    def evaluate(it):
+        losses = held_out_losses(generator, loss_fn, held_out.contiguous(memory_format=memory_format),
+                                 config['batch_size'], autocast)
+        events.emit('eval', iteration=it, **losses)
 
     def save_preview(it):
         model.eval()
-        with torch.no_grad(), torch.autocast('cuda', amp_dtype) if amp_dtype else nullcontext():
+        with torch.no_grad(), autocast():
             noise = torch.Generator(device).manual_seed(0)  # the same noise every time: only the net changes
             out = generator(previews.contiguous(memory_format=memory_format), generator=noise).float()
         model.train()
@@ -384,6 +488,7 @@ def train(config: dict, record: dict | None = None) -> int:
         path = ckpt.checkpoint_path(run_dir, it)
         ckpt.save(state, path)
         events.emit('checkpoint', iteration=it, path=str(path.relative_to(run_dir)))
+        evaluate(it)
         if final:
             ckpt.save(ckpt.model_record(generator, it, config), run_dir / 'model.pth')
 
@@ -405,21 +510,12 @@ def train(config: dict, record: dict | None = None) -> int:
     it = start
     t_last = time.perf_counter()
 
-    def warn_unbalanced(style, content):
-        message = (f'the style loss ({style:.3g}) is under {STYLE_TOO_WEAK:.0%} of the content loss ({content:.3g}) '
-                   f'at the first iteration: the network will learn little of the texture. Raise the style '
-                   f'weights or lower the content weight, and compare the previews.')
-        log.warning(message)
-        events.emit('warning', message=message)
-
     def report(report_it, losses, lr, rate):
         style, content = losses.tolist()
         if not math.isfinite(style + content):
             raise FloatingPointError(f'the loss became {style + content} at iteration {report_it}: '
                                      f'resume from the last checkpoint with a lower --lr')
         eta = (total - report_it) / rate if rate else None
-        if report_it == start + 1 and config['vgg_weights'] != 'random' and style < STYLE_TOO_WEAK * content:
-            warn_unbalanced(style, content)
         events.emit('iteration', iteration=report_it, style=style, content=content, total=style + content,
                     lr=lr, images_per_s=round(rate * config['batch_size'] * world, 2) if rate else None,
                     eta_s=round(eta, 1) if eta is not None else None)
@@ -431,6 +527,8 @@ def train(config: dict, record: dict | None = None) -> int:
         if viz:
             viz.losses(report_it, style, content)
 
+    if master and record is None:
+        evaluate(0)  # the held-out curve starts from the untrained network
     model.train()
     for photos in loader:
         it += 1

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torchvision.models import vgg19
 
-from models.losses import TextureLoss, content_loss, gram_matrix, style_loss
+from models.losses import DEFAULT_STYLE_WEIGHTS, TextureLoss, calibrate, gram_matrix
 from models.vgg import LAYER_INDEX, VGGFeatures, VGGWeightsUnavailable, load_vgg19
 
 
@@ -15,21 +15,6 @@ def test_gram_matrix_by_hand():
             for j in range(3):
                 want = sum(a[b, i, y, x] * a[b, j, y, x] for y in range(2) for x in range(2)) / (3 * 2 * 2)
                 assert g[b, i, j].item() == pytest.approx(want, rel=1e-6)
-
-
-def test_style_loss_by_hand():
-    g1 = [torch.tensor([[[1., 2.], [2., 4.]]]), torch.tensor([[[0., 1.], [1., 0.]]])]
-    t = [torch.tensor([[[0., 2.], [2., 0.]]]), torch.tensor([[[1., 1.], [1., 1.]]])]
-    # layer 1: diffs 1,0,0,4 -> mse (1+16)/4; layer 2: diffs 1,0,0,1 -> mse 2/4
-    assert style_loss(g1, t, [2.0, 3.0]).item() == pytest.approx(2 * 17 / 4 + 3 * 2 / 4)
-    # A (1, C, C) texture Gram applies to every sample of a batch.
-    batch = [torch.cat([g, g]) for g in g1]
-    assert style_loss(batch, t, [2.0, 3.0]).item() == pytest.approx(2 * 17 / 4 + 3 * 2 / 4)
-
-
-def test_content_loss_by_hand():
-    a, b = torch.zeros(1, 2, 2, 2), torch.ones(1, 2, 2, 2) * 3
-    assert content_loss(a, b, 1e3).item() == pytest.approx(9e3)
 
 
 @pytest.fixture(scope='module')
@@ -66,7 +51,7 @@ def test_texture_loss_matches_a_direct_computation(vgg):
     torch.manual_seed(0)
     texture, photo, output = torch.rand(1, 3, 40, 40), torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
     weights = [5, 6, 2, 2, 2]
-    loss = TextureLoss(vgg, texture, weights, 1e3)
+    loss = TextureLoss(vgg, texture, weights, 1e3, style_scale=7.0)
     style, content = loss(output, photo)
 
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
@@ -87,10 +72,27 @@ def test_texture_loss_matches_a_direct_computation(vgg):
     with torch.no_grad():
         ta, oa, pa = acts(texture), acts(output), acts(photo)
     idx = [1, 6, 11, 20, 29]
-    want_style = sum(w * ((gram(oa[i]) - gram(ta[i])) ** 2).mean() for w, i in zip(weights, idx))
+    want_style = 7 * sum(w * ((gram(oa[i]) - gram(ta[i])) ** 2).mean() for w, i in zip(weights, idx))
     want_content = 1e3 * ((oa[22] - pa[22]) ** 2).mean()
     assert style.item() == pytest.approx(want_style.item(), rel=1e-4)
     assert content.item() == pytest.approx(want_content.item(), rel=1e-4)
+
+
+def test_calibrated_scale_sets_the_balance_and_the_weights_act_on_top(vgg):
+    torch.manual_seed(0)
+    texture, photo, output = torch.rand(1, 3, 40, 40), torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    default = TextureLoss(vgg, texture)
+    s = calibrate(*default.terms(output, photo), balance=3.0)
+    default.style_scale = s
+    style, content = default(output, photo)
+    assert style.item() == pytest.approx(3.0 * content.item(), rel=1e-5)
+    # The scale is computed for the default weights; the user's weights keep their meaning.
+    user = TextureLoss(vgg, texture, [2 * w for w in DEFAULT_STYLE_WEIGHTS], 2e3, style_scale=s)
+    style2, content2 = user(output, photo)
+    assert style2.item() == pytest.approx(2 * style.item(), rel=1e-5)
+    assert content2.item() == pytest.approx(2 * content.item(), rel=1e-5)
+    with pytest.raises(ValueError, match='--style_scale'):
+        calibrate([torch.tensor(0.0)] * 5, torch.tensor(1.0), 1.0)
 
 
 def test_loss_gradients_flow_to_the_output_only(vgg):

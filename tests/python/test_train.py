@@ -144,19 +144,15 @@ def test_a_full_disk_keeps_every_file_whole_and_says_how_to_continue(photos, tex
 
 
 def test_a_style_term_too_weak_to_learn_is_warned_about(photos, texture, tmp_path):
-    """VGG weights from a file (random ones, so their style loss is tiny beside the content loss)
-    get the balance warning; lowering the content weight silences it."""
-    from torchvision.models import vgg19
-    weights = tmp_path / 'vgg.pth'
-    torch.manual_seed(0)
-    torch.save(vgg19(weights=None).features.state_dict(), weights)
-    args = ['--data_dir', photos, '--texture', texture, '--iterations', 2, *TINY, '--vgg_weights', weights]
-    r = train_cli(*args, '--out', tmp_path / 'weak')
+    """Raw units (--style_scale 1: with this VGG the style term is a millionth of the content
+    term) get the balance warning, on the dashboard and on stderr; the calibrated default does not."""
+    args = ['--data_dir', photos, '--texture', texture, '--iterations', 1, *TINY]
+    r = train_cli(*args, '--out', tmp_path / 'weak', '--style_scale', 1)
     warnings = [e['message'] for e in events(tmp_path / 'weak', 'warning')]
     assert any('learn little of the texture' in m for m in warnings), warnings
     assert 'learn little of the texture' in r.stderr
-    train_cli(*args, '--out', tmp_path / 'balanced', '--content_weight', 1e-9)
-    assert not events(tmp_path / 'balanced', 'warning')
+    train_cli(*args, '--out', tmp_path / 'balanced')
+    assert not any('learn little' in e['message'] for e in events(tmp_path / 'balanced', 'warning'))
 
 
 def test_cpu_threads_leave_room_for_loaders_unless_omp_num_threads_says(photos, texture, tmp_path):
