@@ -1,0 +1,55 @@
+"""The per-image optimisation baseline and the quality benchmark built on it."""
+import json
+import subprocess
+import sys
+
+from PIL import Image
+
+from conftest import REPO, TINY, train_cli
+
+
+def run(*args, **kw):
+    return subprocess.run([sys.executable, *map(str, args)], cwd=REPO, capture_output=True, text=True,
+                          timeout=300, **kw)
+
+
+def test_optimisation_lowers_the_loss_from_the_photo(photos, texture, tmp_path):
+    photo = sorted(photos.iterdir())[0]
+    out = tmp_path / 'optimised.png'
+    r = run('-m', 'worker.optimize', '--texture', texture, '--content', photo, '--out', out, '--steps', 40,
+            '--size', 48, '--vgg_weights', 'random')
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert result['total'] < 0.5 * result['start_total'], result
+    assert result['style_scale'] > 1e3  # calibrated, as the trainer does
+    assert max(Image.open(out).size) == 48
+    r = run('-m', 'worker.optimize', '--texture', texture, '--content', photo, '--out', out, '--steps', 40,
+            '--size', 48, '--vgg_weights', 'random', '--method', 'adam')
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert result['total'] < result['start_total'], result
+
+
+def test_a_models_own_objective_and_the_quality_ratio(photos, texture, tmp_path):
+    model = tmp_path / 'run'
+    train_cli('--data_dir', photos, '--texture', texture, '--out', model, '--iterations', 4, *TINY)
+    photo = sorted(photos.iterdir())[0]
+    r = run('-m', 'worker.optimize', '--model', model, '--content', photo, '--out', tmp_path / 'o.png',
+            '--steps', 20, '--size', 48)
+    assert r.returncode == 0, r.stderr[-2000:]
+    recorded = json.loads((model / 'config.json').read_text())['calibration']['style_scale']
+    assert json.loads(r.stdout.strip().splitlines()[-1])['style_scale'] == recorded
+    r = run('bench/quality.py', '--model', model, '--photos', photos, '--size', 48, '--steps', 20, '--limit', 2)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = json.loads(r.stdout.strip().splitlines()[-1])
+    assert len(rows) == 2
+    for row in rows:
+        assert 0 < row['ratio'] < float('inf') and row['optimisation'] < row['photo_itself'], row
+    assert 'median ratio' in r.stdout
+
+
+def test_optimize_says_what_it_needs(photos, tmp_path):
+    r = run('-m', 'worker.optimize', '--content', sorted(photos.iterdir())[0], '--out', tmp_path / 'o.png')
+    assert r.returncode == 2 and 'give --texture' in r.stderr
+    r = run('-m', 'worker.optimize', '--texture', 'no_such_texture', '--content', sorted(photos.iterdir())[0],
+            '--out', tmp_path / 'o.png', '--vgg_weights', 'random')
+    assert r.returncode == 2 and 'no_such_texture' in r.stderr

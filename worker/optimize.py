@@ -1,0 +1,140 @@
+"""Per-image optimisation (Gatys et al.): `python -m worker.optimize --texture IMG --content IMG --out IMG`.
+
+The baseline a Texture Network is measured against: the same objective the trainer minimises
+(same VGG, layers, weights and style scale), minimised over the pixels of one image, starting
+from the content photo. A trained network does in one pass what this does in hundreds of
+VGG passes; `bench/quality.py` compares the losses each reaches.
+
+With `--model M` the objective is that model's own (its texture, weights, VGG and recorded
+style scale); without it, the trainer's defaults and flags, with the scale calibrated as the
+trainer does (the photo through the initial generator of `--seed`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+
+import torch
+
+from models.generator import Generator
+from models.losses import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHTS, TextureLoss, calibrate
+from models.vgg import VGGWeightsUnavailable, load_vgg19
+
+from .checkpoint import load_record
+from .data import DatasetError, resolve_texture
+from .images import ImageError, open_rgb, resize_long_side, save_image, to_image, to_tensor
+from .stylize import resolve_model
+from .train import DEFAULTS, UsageError, _floats, _scale, load_texture
+
+log = logging.getLogger('tn.optimize')
+LBFGS_ROUND = 20
+
+
+def objective_of(model_path) -> dict:
+    """The training objective recorded in a model.pth or checkpoint."""
+    record = load_record(model_path)
+    train = record['train']
+    return dict(texture=train.get('texture_path') or record['texture'], style_size=train['style_size'], vgg_weights=train['vgg_weights'],
+                style_weights=train['style_weights'], content_weight=train['content_weight'],
+                style_scale=train.get('style_scale', 1.0))
+
+
+def build_loss(objective: dict, vgg=None) -> TextureLoss:
+    texture = load_texture(resolve_texture(str(objective['texture'])), objective['style_size'])
+    vgg = vgg if vgg is not None else load_vgg19(objective['vgg_weights'])
+    scale = objective['style_scale']
+    return TextureLoss(vgg, texture, objective['style_weights'], objective['content_weight'],
+                       style_scale=1.0 if scale == 'auto' else scale)
+
+
+def calibrate_on(loss_fn: TextureLoss, photo: torch.Tensor, balance: float, seed: int = 0) -> float:
+    """The trainer's calibration for a batch of one photo: its output through the initial generator."""
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(seed)
+        generator = Generator().to(photo.device)
+        style, content = loss_fn.terms(generator(photo), photo)
+    return calibrate(style, content, balance)
+
+
+def optimize(loss_fn: TextureLoss, photo: torch.Tensor, steps: int = 200, method: str = 'lbfgs', lr: float = 0.02):
+    """Minimise style + content over the pixels of one image (1, 3, H, W) in [0, 1], starting
+    from the photo. Returns the image and its final (style, content)."""
+    image = photo.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
+    if method == 'lbfgs':
+        # A step of L-BFGS runs up to max_iter evaluations (VGG forward+backward); the image is
+        # clamped to [0, 1] between rounds of LBFGS_ROUND of them.
+        per = min(LBFGS_ROUND, steps)
+        opt = torch.optim.LBFGS([image], lr=1, max_iter=per, max_eval=per, history_size=50,
+                                line_search_fn='strong_wolfe', tolerance_grad=0, tolerance_change=0)
+        rounds = max(1, steps // per)
+    else:
+        opt, rounds = torch.optim.Adam([image], lr=lr), steps
+
+    def closure():
+        opt.zero_grad()
+        style, content = loss_fn(image, photo)
+        (style + content).backward()
+        return style + content
+
+    for _ in range(rounds):
+        opt.step(closure)
+        with torch.no_grad():
+            image.clamp_(0, 1)  # an image, not any tensor: what a network's output could also be
+    with torch.no_grad():
+        style, content = loss_fn(image, photo)
+    return image.detach(), style.item(), content.item()
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
+    p = argparse.ArgumentParser(prog='python -m worker.optimize', description=__doc__.split('\n')[0])
+    p.add_argument('--content', required=True, help='the photo to stylize')
+    p.add_argument('--out', required=True, help='the image to write (.png or .jpg)')
+    p.add_argument('--texture', help='style image or built-in texture name (default: the --model\'s)')
+    p.add_argument('--model', help='take the objective (texture, weights, VGG, style scale) from this model')
+    p.add_argument('--steps', type=int, default=200, help='VGG evaluations (default 200)')
+    p.add_argument('--size', type=int, default=256, help='long side of the photo, px (default 256)')
+    p.add_argument('--method', choices=('lbfgs', 'adam'), default='lbfgs')
+    p.add_argument('--style_size', type=int, default=DEFAULTS['style_size'])
+    p.add_argument('--style_weights', type=_floats, default=list(DEFAULT_STYLE_WEIGHTS))
+    p.add_argument('--content_weight', type=float, default=DEFAULT_CONTENT_WEIGHT)
+    p.add_argument('--style_scale', type=_scale, default='auto')
+    p.add_argument('--balance', type=float, default=DEFAULTS['balance'])
+    p.add_argument('--vgg_weights', default=DEFAULTS['vgg_weights'])
+    p.add_argument('--seed', type=int, default=0, help='of the initial generator that --style_scale auto measures with')
+    p.add_argument('--device', choices=('auto', 'cpu', 'cuda'), default='auto')
+    args = p.parse_args(argv)
+    device = torch.device('cuda' if args.device != 'cpu' and torch.cuda.is_available() else 'cpu')
+    try:
+        if args.model:
+            objective = objective_of(resolve_model(args.model))
+            if args.texture:
+                objective['texture'] = args.texture
+        elif args.texture:
+            objective = {k: getattr(args, k) for k in ('texture', 'style_size', 'style_weights', 'content_weight',
+                                                       'style_scale', 'vgg_weights')}
+        else:
+            raise UsageError('give --texture (or --model, to use a trained model\'s objective)')
+        loss_fn = build_loss(objective).to(device)
+        photo = to_tensor(resize_long_side(open_rgb(args.content), args.size)).unsqueeze(0).to(device)
+        if objective['style_scale'] == 'auto':
+            loss_fn.style_scale = calibrate_on(loss_fn, photo, args.balance, args.seed)
+    except (UsageError, DatasetError, ImageError, VGGWeightsUnavailable, ValueError, OSError) as e:
+        log.error('%s', e)
+        return 2
+    with torch.no_grad():
+        start_style, start_content = (x.item() for x in loss_fn(photo, photo))
+    t = time.perf_counter()
+    image, style, content = optimize(loss_fn, photo, args.steps, args.method)
+    seconds = time.perf_counter() - t
+    save_image(to_image(image[0]), args.out)
+    print(json.dumps(dict(style=style, content=content, total=style + content, start_total=start_style + start_content,
+                          style_scale=loss_fn.style_scale, steps=args.steps, seconds=round(seconds, 2), out=args.out)))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
