@@ -1,5 +1,6 @@
 // Live loss curves (style, content, total) with uPlot: EMA smoothing, linear or log y, x by
-// iteration or elapsed time. uPlot is loaded on demand, so the rest of the dashboard works
+// iteration or elapsed time; and the held-out total (eval events: photos never trained on) as
+// points at the start and at each checkpoint, unsmoothed. uPlot is loaded on demand, so the rest of the dashboard works
 // even if it could not be.
 import { h, icon, newId, perFrame, replace } from './dom.js';
 import { clock, int, loss } from './format.js';
@@ -54,6 +55,7 @@ const SERIES = [
   { key: 'content', label: 'Content', stroke: '#0c8599', width: 1.5 },
   { key: 'total', label: 'Total', stroke: '#3548c9', width: 2.25 },
 ];
+const HELD_OUT = { label: 'Held-out total', stroke: '#862e9c', width: 1.5, dash: [5, 4], spanGaps: true, points: { show: true, size: 7, fill: '#862e9c' } };
 
 function segmented(name, legend, options, value, onChange) {
   const group = h('fieldset', { class: 'segmented' }, h('legend', { class: 'sr-only' }, legend));
@@ -69,6 +71,7 @@ function segmented(name, legend, options, value, onChange) {
 export class LossChart {
   constructor() {
     this.data = { iter: [], time: [], style: [], content: [], total: [] };
+    this.evals = []; // {iteration, t, total}, in iteration order
     this.smoothing = Number(localStorage.getItem('tn-studio.smoothing') ?? 0.6);
     this.log = (localStorage.getItem('tn-studio.scale') ?? 'log') === 'log';
     this.xMode = localStorage.getItem('tn-studio.x') === 'time' ? 'time' : 'iter';
@@ -87,6 +90,7 @@ export class LossChart {
     this.canvas = h('div', { class: 'chart-canvas', id: 'loss-chart' });
     this.summary = h('p', { class: 'sr-only' });
     this.empty = h('div', { class: 'chart-empty muted' }, 'The curves appear with the first iteration.');
+    this.note = h('p', { class: 'muted small chart-note', id: 'balance-note', hidden: true });
     this.el = h('section', { class: 'card chart-card', 'aria-labelledby': 'chart-title', dataset: { points: '0' } },
       h('div', { class: 'card-head' },
         h('h2', { id: 'chart-title' }, 'Losses'),
@@ -102,6 +106,7 @@ export class LossChart {
             localStorage.setItem('tn-studio.x', v);
             this.rebuild();
           }))),
+      this.note,
       h('div', { class: 'chart-wrap' }, this.summary, this.canvas, this.empty),
       h('p', { class: 'muted small chart-hint' }, 'Drag across the chart to zoom, double-click to reset. Click a legend entry to hide its curve.'));
     this.schedule = perFrame(() => this.redraw());
@@ -132,11 +137,35 @@ export class LossChart {
     this.schedule();
   }
 
+  // The line under the title that says what the loss units mean ('' hides it).
+  setNote(text) {
+    if (this.note.textContent !== text) this.note.textContent = text;
+    this.note.hidden = !text;
+  }
+
+  // One eval event: the held-out losses at a checkpoint (iteration 0: before training).
+  addEval(event, t) {
+    this.evals = this.evals.filter((e) => e.iteration !== event.iteration);
+    this.evals.push({ iteration: event.iteration, t, total: event.total });
+    this.evals.sort((a, b) => a.iteration - b.iteration);
+    this.el.dataset.evals = String(this.evals.length);
+    this.schedule();
+  }
+
+  // uPlot's columns. A held-out point sits on its checkpoint's iteration; one before the first
+  // iteration (the untrained network) gets a row of its own.
   series() {
     const d = this.data;
-    const x = this.xMode === 'time' ? d.time : d.iter;
+    const time = this.xMode === 'time';
     const clean = (arr) => (this.log ? arr.map((v) => (v > 0 ? v : null)) : arr);
-    return [x, ...SERIES.map((s) => clean(ema(d[s.key], this.smoothing)))];
+    const byIteration = new Map(this.evals.map((e) => [e.iteration, e.total]));
+    const early = this.evals.filter((e) => !(e.iteration >= d.iter[0]));
+    const blank = early.map(() => null);
+    return [
+      [...early.map((e) => (time ? e.t : e.iteration)), ...(time ? d.time : d.iter)],
+      ...SERIES.map((s) => [...blank, ...clean(ema(d[s.key], this.smoothing))]),
+      clean([...early.map((e) => e.total), ...d.iter.map((it) => byIteration.get(it) ?? null)]),
+    ];
   }
 
   size() {
@@ -162,6 +191,7 @@ export class LossChart {
         // Away from the cursor, the legend shows the latest values.
         { label: time ? 'Elapsed' : 'Iteration', value: (u, v, si, idx) => { const x = idx === null ? lastOf(u.data[0]) : v; return x === null ? '–' : time ? clock(x) : int(x); } },
         ...SERIES.map((s) => ({ label: s.label, stroke: s.stroke, width: s.width, points: { show: false }, value: (u, v, si, idx) => loss(idx === null ? lastOf(u.data[si]) : v) })),
+        { ...HELD_OUT, value: (u, v, si, idx) => loss(idx === null ? lastOf(u.data[si]) : v) },
       ],
       cursor: { drag: { x: true, y: false, setScale: true } },
       legend: { live: true },
@@ -174,8 +204,10 @@ export class LossChart {
     this.empty.hidden = this.points > 0;
     const d = this.data;
     const n = d.iter.length;
+    const held = this.evals.at(-1);
     this.summary.textContent = (n
       ? `Loss curves over ${n} iterations; latest total ${loss(d.total[n - 1])}, style ${loss(d.style[n - 1])}, content ${loss(d.content[n - 1])}`
+        + (held ? `; held-out total ${loss(held.total)} at iteration ${int(held.iteration)}` : '')
       : 'Loss curves: no iterations yet');
     if (!this.plot) return;
     this.plot.setData(this.series());

@@ -7,7 +7,7 @@ import * as socket from './socket.js';
 import * as store from './store.js';
 import { badge, isActive } from './badges.js';
 import { duration, int, loss, rate, title, when } from './format.js';
-import { itPerS, textureName } from './runinfo.js';
+import { balanceNote, itPerS, textureName } from './runinfo.js';
 import { LossChart } from './chart.js';
 import { PreviewPanel } from './previews.js';
 import { CheckpointList } from './checkpoints.js';
@@ -29,7 +29,7 @@ export function dashboardView(container, { id }) {
   let actionError = null;
 
   // What the events say.
-  const ev = { t0: null, last: null, lastIteration: null, done: null, error: null, warnings: new Set(), device: null, total: null };
+  const ev = { t0: null, last: null, lastIteration: null, done: null, error: null, warnings: new Set(), device: null, total: null, start: null };
 
   // -- layout ------------------------------------------------------------------------------
   const titleEl = h('h1', { class: 'run-h1' }, 'Run');
@@ -232,6 +232,7 @@ export function dashboardView(container, { id }) {
     renderFailure();
     renderAlerts();
     renderProgress();
+    chart.setNote(balanceNote(ev.start, run?.config));
     const s = state();
     body.hidden = (s === 'failed' || s === 'stopped' || s === 'done') && chart.points === 0 && !run?.checkpoints?.length && !run?.model;
     if (run?.model) checkpoints.setModel(run.model, ev.done?.iteration ?? run.iteration);
@@ -247,6 +248,7 @@ export function dashboardView(container, { id }) {
         ev.t0 ??= event.time;
         ev.total = event.iterations;
         ev.device = event.device;
+        ev.start ??= event; // a continued run's first start holds its calibration
         previews.started();
         break;
       case 'iteration':
@@ -260,6 +262,10 @@ export function dashboardView(container, { id }) {
         break;
       case 'checkpoint':
         checkpoints.add(event.iteration, event.path);
+        break;
+      case 'eval':
+        ev.t0 ??= event.time;
+        chart.addEval(event, event.time - ev.t0);
         break;
       case 'warning':
         ev.warnings.add(event.message);

@@ -47,7 +47,7 @@ export function reviewStep(el, { state }) {
           ? h('ul', { class: 'changed-list' }, changed.map((k) => h('li', {}, h('span', { class: 'muted' }, `${settingLabel(k)}: `), h('code', {}, settingValue(k)))))
           : 'nothing'),
         s.vgg_weights === 'random'
-          ? row('Note', h('span', { class: 'field-warn' }, icon('alert', 14), ' Random VGG weights: for testing only, no style is learnt.'))
+          ? row('Note', h('span', { class: 'field-warn' }, icon('alert', 14), ' Random VGG weights: for testing only; only the texture’s colours and local structure are learnt.'))
           : null),
       h('div', { class: 'review-side' }, view.el)),
     deviceSlot,

@@ -98,7 +98,7 @@ export function settingsStep(el, { state, changed }) {
   const vggPathField = h('div', { class: 'field', hidden: vggMode !== 'path' },
     h('label', { for: vggPathId, class: 'label' }, 'VGG-19 weights file'), vggPath,
     h('p', { class: 'field-error', id: `${vggPathId}-error`, 'aria-live': 'polite' }));
-  const vggWarn = h('p', { class: 'field-warn', hidden: vggMode !== 'random' }, icon('alert', 14), ' Random VGG weights: the losses fall, but no style is learnt. For testing only.');
+  const vggWarn = h('p', { class: 'field-warn', hidden: vggMode !== 'random' }, icon('alert', 14), ' Random VGG weights: only the texture’s colours and local structure are learnt. For testing only.');
   inputs.set('vgg_weights', vggSelect);
   function vggChanged() {
     const mode = vggSelect.value;
@@ -133,7 +133,7 @@ export function settingsStep(el, { state, changed }) {
           numberField('checkpoint_every'), numberField('preview_every'))),
       h('div', { class: 'adv-group' }, h('h4', {}, 'Losses and generator'),
         weights,
-        h('div', { class: 'field-grid' }, numberField('content_weight'), numberField('noise'), numberField('scales'),
+        h('div', { class: 'field-grid' }, numberField('balance'), numberField('content_weight'), numberField('noise'), numberField('scales'),
           selectField('norm', 'Normalisation', [['instance', 'Instance norm'], ['batch', 'Batch norm']], 'Instance: Improved Texture Networks; batch: the paper.'))),
       h('div', { class: 'adv-group' }, h('h4', {}, 'Machine'),
         h('div', { class: 'field-grid' },

@@ -136,7 +136,7 @@ test('wizard: empty state, errors shown inline, keyboard, narrow window', { time
     assert.strictEqual(await page.locator('input[name="style_size"]').inputValue(), '512');
     await page.locator('#device-card').filter({ hasText: /Estimated training time/ }).waitFor();
     // Every option is there with its default.
-    for (const name of ['content_weight', 'noise', 'lr', 'checkpoint_every', 'preview_every', 'lr_step', 'lr_decay', 'scales', 'seed', 'workers']) {
+    for (const name of ['balance', 'content_weight', 'noise', 'lr', 'checkpoint_every', 'preview_every', 'lr_step', 'lr_decay', 'scales', 'seed', 'workers']) {
       assert.strictEqual(await page.locator(`input[name="${name}"]`).count(), 1, name);
     }
     assert.strictEqual(await page.locator('.weights input').count(), 5);

@@ -19,3 +19,16 @@ describe('time estimate', () => {
     assert.ok(estimateSeconds('cuda', s, 2) < estimateSeconds('cpu', s, 64) / 10);
   });
 });
+
+describe('defaults', () => {
+  it('are the trainer\'s own (worker/train.py DEFAULTS), for every setting the wizard sends', async () => {
+    const { execFileSync } = require('node:child_process');
+    const repo = path.join(__dirname, '../..');
+    const trainer = JSON.parse(execFileSync(path.join(repo, '.venv/bin/python'), ['-c',
+      'import json; from worker.train import DEFAULTS; print(json.dumps(DEFAULTS))'], { cwd: repo }));
+    const { DEFAULTS } = await load();
+    for (const [key, value] of Object.entries(DEFAULTS)) {
+      assert.deepStrictEqual(value, trainer[key], key);
+    }
+  });
+});
