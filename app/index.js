@@ -9,6 +9,7 @@ const { Worker } = require('./worker');
 const { attachRelay } = require('./relay');
 const { HttpError, errorHandler } = require('./http-error');
 const { sameOrigin, sameOriginOnly } = require('./origin');
+const { allowedHosts, hostAllowed, hostOnly } = require('./hosts');
 const { healthRouter } = require('./routes/health');
 const { runsRouter } = require('./routes/runs');
 const { texturesRouter } = require('./routes/textures');
@@ -20,9 +21,12 @@ const ROOT = path.resolve(__dirname, '..');
 const MAX_MESSAGE = 25 * 2 ** 20;
 
 // options: {workerUrl, workerToken} to use a running service, or spawn settings {python,
-// runsDir, uploadsDir}; backoff {initialMs, maxMs, stableMs} for the restarts.
+// runsDir, uploadsDir}; backoff {initialMs, maxMs, stableMs} for the restarts; allowedHosts
+// (default ALLOWED_HOSTS): names besides localhost that requests may carry in Host.
 function createApp(options = {}) {
   const env = options.env || process.env;
+  const extraHosts = options.allowedHosts ?? env.ALLOWED_HOSTS;
+  let hosts = allowedHosts('127.0.0.1', extraHosts); // and the host listen() is given
   const workerUrl = options.workerUrl ?? env.WORKER_URL;
   const worker = new Worker(workerUrl
     ? { url: workerUrl, token: options.workerToken ?? env.WORKER_TOKEN, backoff: options.backoff }
@@ -37,6 +41,7 @@ function createApp(options = {}) {
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(hostOnly(() => hosts));
   app.use('/api', sameOriginOnly);
   app.use('/api', healthRouter(worker));
   app.use('/api/runs', runsRouter(worker));
@@ -52,7 +57,7 @@ function createApp(options = {}) {
   const server = http.createServer(app);
   const io = new Server(server, {
     maxHttpBufferSize: MAX_MESSAGE,
-    allowRequest: (req, callback) => callback(null, sameOrigin(req.headers)),
+    allowRequest: (req, callback) => callback(null, hostAllowed(req.headers, hosts) && sameOrigin(req.headers)),
   });
   attachRelay(io, worker);
 
@@ -65,6 +70,7 @@ function createApp(options = {}) {
     // Resolves with {port, url} once listening; starts the worker service.
     listen(port = 3000, host = '127.0.0.1') {
       listening ??= new Promise((resolve, reject) => {
+        hosts = allowedHosts(host, extraHosts); // throws for 0.0.0.0 without ALLOWED_HOSTS
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);

@@ -192,6 +192,9 @@ test('train through the UI: live curve, previews, reload, reconnect, stop, downl
     await until(async () => (await points(view)) === 8, { timeout: 15000, what: 'all 8 points' });
     await view.locator('#progress-text', { hasText: 'Iteration 8 of 8' }).waitFor();
     await view.locator('#preview-image').waitFor();
+    // The held-out curve: the untrained network, then each checkpoint (4 and 8); the loss units said.
+    await until(async () => (await view.locator('.chart-card').getAttribute('data-evals')) === '3', { timeout: 15000, what: '3 held-out points' });
+    assert.match(await view.locator('#balance-note').textContent(), /^Style scale \S+ \(calibrated for balance 2\): the style term started at 2× the content term\./);
     await shot(view, 'dashboard-done');
 
     // The x axis by time, linear scale, the preview slider moved back.

@@ -23,6 +23,20 @@ function rawGet(url, rawPath) {
   });
 }
 
+// A request with any Host header (fetch() always sends the URL's own).
+function requestAs(url, host, { method = 'GET', path = '/', headers = {}, body } = {}) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ hostname, port, path, method, headers: { Host: host, ...headers } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 // Connects straight to the worker service, as an attacker on this machine could.
 function connectWorker(url, auth) {
   const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth });
@@ -233,6 +247,37 @@ describe('HTTP API', () => {
     });
     socket.close();
     assert.strictEqual(outcome, 'refused');
+  });
+
+  it('refuses a DNS-rebinding page (a foreign Host) on the API, the UI and socket.io; answers its own names', async () => {
+    const port = new URL(t.url).port;
+    const evil = `evil.example:${port}`;
+    const scan = { method: 'POST', path: '/api/datasets/scan', headers: { Origin: `http://${evil}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ path: ws.photos }) };
+    for (const req of [{ path: '/api/runs', headers: { Origin: `http://${evil}` } }, scan, { path: '/' }, { path: '/js/main.js' }, { path: '/socket.io/?EIO=4&transport=polling' }]) {
+      const res = await requestAs(t.url, evil, req);
+      assert.strictEqual(res.status, 403, `${req.path}: ${res.body}`);
+      if (!req.path.startsWith('/socket.io')) assert.match(res.body, /ALLOWED_HOSTS=evil\.example/);
+    }
+    for (const own of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'localhost']) {
+      assert.strictEqual((await requestAs(t.url, own, { path: '/api/runs' })).status, 200, own);
+      assert.strictEqual((await requestAs(t.url, own, { path: '/socket.io/?EIO=4&transport=polling' })).status, 200, own);
+    }
+    assert.strictEqual((await requestAs(t.url, `LocalHost:${port}`, { path: '/' })).status, 200);
+  });
+
+  it('answers the names in ALLOWED_HOSTS too, and will not listen on every interface without them', async () => {
+    const named = await startStudio(ws, { allowedHosts: 'studio.lan, 10.1.2.3', workerUrl: 'http://127.0.0.1:9', workerToken: 'x', noWait: true });
+    try {
+      const port = new URL(named.url).port;
+      assert.strictEqual((await requestAs(named.url, `studio.lan:${port}`, { path: '/' })).status, 200);
+      assert.strictEqual((await requestAs(named.url, `10.1.2.3:${port}`, { path: '/' })).status, 200);
+      assert.strictEqual((await requestAs(named.url, `evil.example:${port}`, { path: '/' })).status, 403);
+    } finally {
+      await named.close();
+    }
+    const { createApp } = require('../../app');
+    const open = createApp({ allowedHosts: '', workerUrl: 'http://127.0.0.1:9', workerToken: 'x' });
+    await assert.rejects(open.listen(0, '0.0.0.0'), /Set ALLOWED_HOSTS/);
   });
 
   it('answers 503 while the worker is not up', async () => {
