@@ -90,9 +90,18 @@ async function startServer({ tmp }) {
   const child = spawn(process.execPath, ['server.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
+  try {
+    return await serverReady(child, () => log);
+  } catch (err) {
+    child.kill('SIGKILL'); // a server left running would keep the test process alive forever
+    throw err;
+  }
+}
+
+async function serverReady(child, log) {
   const url = await new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`the server printed no URL in 60 s\n${out}\n${log}`)), 60000);
+    const timer = setTimeout(() => reject(new Error(`the server printed no URL in 60 s\n${out}\n${log()}`)), 60000);
     child.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/http:\/\/localhost:(\d+)/);
@@ -103,7 +112,7 @@ async function startServer({ tmp }) {
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`the server exited (${code})\n${out}\n${log}`));
+      reject(new Error(`the server exited (${code})\n${out}\n${log()}`));
     });
   });
   // The worker service (Python, torch) takes a few seconds to come up.
@@ -113,13 +122,13 @@ async function startServer({ tmp }) {
       const health = await (await fetch(`${url}/api/health`)).json();
       if (health.worker?.state === 'up') break;
     } catch { /* not yet */ }
-    if (Date.now() > deadline) throw new Error(`the worker service did not come up\n${log}`);
+    if (Date.now() > deadline) throw new Error(`the worker service did not come up\n${log()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
     url,
     pid: child.pid,
-    log: () => log,
+    log,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
@@ -132,7 +141,19 @@ async function startServer({ tmp }) {
 }
 
 // -- the browser ---------------------------------------------------------------------------------
+// Checked before anything is started, so that a machine without Chromium fails in a second,
+// with the fix, instead of after (or, once, instead of) a whole server start.
+function chromiumOrExplain() {
+  try {
+    fs.accessSync(CHROMIUM, fs.constants.X_OK);
+  } catch {
+    throw new Error(`the browser tests need Chromium, and there is none at ${CHROMIUM}. `
+      + 'Install Debian\'s: `sudo apt install chromium`, or point CHROMIUM=/path/to/chromium at another.');
+  }
+}
+
 function launch() {
+  chromiumOrExplain();
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -219,17 +240,19 @@ async function assertNoOverflow(page) {
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
 }
 
-// A temp folder with 10 photos, a server on it and a browser, all torn down after test `t`.
+// A temp folder with 10 photos, a server on it and a browser, all torn down after test `t`,
+// each as soon as it exists: a set-up step that fails leaves nothing running.
 async function studio(t, prefix) {
+  chromiumOrExplain();
+  const undo = []; // last made, first undone
+  t.after(async () => { for (const step of undo.reverse()) await step(); });
   const tmp = tmpDir(prefix);
+  undo.push(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const data = makeDataset(path.join(tmp, 'photos'), 10);
   const server = await startServer({ tmp });
+  undo.push(() => server.stop());
   const browser = await launch();
-  t.after(async () => {
-    await browser.close();
-    await server.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  undo.push(() => browser.close());
   return { tmp, data, server, browser, url: server.url };
 }
 
