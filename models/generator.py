@@ -36,10 +36,14 @@ class Norm(nn.Module):
         self.kind = kind
         self.weight = nn.Parameter(torch.ones(channels))
         self.bias = nn.Parameter(torch.zeros(channels))
+        self.stats = None  # (mean, var) of the whole image, set by models.tiled while it renders tiles
 
     def forward(self, x):
         if self.kind == 'batch' and self.training:
             return F.batch_norm(x, None, None, self.weight, self.bias, training=True)
+        if self.stats is not None:
+            mean, var = self.stats
+            return F.batch_norm(x, mean, var, self.weight, self.bias, training=False, eps=1e-5)
         # The aten op, not F.instance_norm: the coarsest scale of a small image can be 1x1,
         # which is well defined here (the output is the bias) but F.instance_norm refuses.
         return torch.instance_norm(x, self.weight, self.bias, None, None, True, 0.0, 1e-5,
@@ -116,21 +120,38 @@ class Generator(nn.Module):
     def multiple(self) -> int:
         return 2 ** (self.scales - 1)
 
-    def forward(self, image, noise: float | None = None, generator: torch.Generator | None = None):
-        k = self.noise if noise is None else noise
+    @property
+    def ratios(self) -> list[int]:
+        """The pooling factor of each branch, coarsest first: 16, 8, 4, 2, 1."""
+        return [2 ** (self.scales - 1 - i) for i in range(self.scales)]
+
+    def pad(self, image):
+        """The image padded (bottom and right) to a multiple of 2^(scales-1)."""
         h, w = image.shape[-2:]
         m = self.multiple
         pad_h, pad_w = (-h) % m, (-w) % m
-        if pad_h or pad_w:
-            # Reflection keeps the border content-like; it needs the pad smaller than the side.
-            mode = 'reflect' if pad_h < h and pad_w < w else 'replicate'
-            image = F.pad(image, (0, pad_w, 0, pad_h), mode=mode)
+        if not (pad_h or pad_w):
+            return image
+        # Reflection keeps the border content-like; it needs the pad smaller than the side.
+        mode = 'reflect' if pad_h < h and pad_w < w else 'replicate'
+        return F.pad(image, (0, pad_w, 0, pad_h), mode=mode)
 
+    def draw_noise(self, padded, generator: torch.Generator | None = None) -> list[torch.Tensor]:
+        """Uniform noise for each branch of a padded image, unscaled, in the order forward draws it."""
+        b, _, h, w = padded.shape
+        return [torch.rand((b, 3, h // r, w // r), generator=generator, device=padded.device, dtype=padded.dtype)
+                for r in self.ratios]
+
+    def forward(self, image, noise: float | None = None, generator: torch.Generator | None = None,
+                noises: list[torch.Tensor] | None = None):
+        """`noises`: the branches' noise, as draw_noise gives it (models.tiled cuts it into tiles)."""
+        k = self.noise if noise is None else noise
+        h, w = image.shape[-2:]
+        image = self.pad(image)
+        noises = self.draw_noise(image, generator) if noises is None else noises
         out = None
-        for i, branch in enumerate(self.branches):
-            r = 2 ** (self.scales - 1 - i)
+        for i, (branch, r, z) in enumerate(zip(self.branches, self.ratios, noises)):
             pooled = F.avg_pool2d(image, r) if r > 1 else image
-            z = torch.rand(pooled.shape, generator=generator, device=pooled.device, dtype=pooled.dtype)
             x = branch(torch.cat([pooled, z * k], 1))
             out = x if out is None else self.joins[i - 1](out, x)
         return self.to_rgb(out)[..., :h, :w]

@@ -124,10 +124,12 @@ def to_tensor(im: Image.Image) -> torch.Tensor:
 
 
 def to_image(t: torch.Tensor) -> Image.Image:
-    """Tensor (3, H, W) or (1, 3, H, W), RGB in [0, 1] (clamped) -> PIL image."""
+    """Tensor (3, H, W) or (1, 3, H, W), RGB in [0, 1] (clamped), or uint8 -> PIL image."""
     if t.dim() == 4:
         t = t[0]
-    a = t.detach().float().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+    if t.dtype == torch.uint8:  # already 8-bit (models.tiled renders big images so)
+        return Image.fromarray(t.permute(1, 2, 0).cpu().numpy(), 'RGB')
+    a = t.detach().float().clamp(0, 1).mul_(255).round_().byte().permute(1, 2, 0).cpu().numpy()  # one copy: big images
     return Image.fromarray(a, 'RGB')
 
 
