@@ -64,8 +64,9 @@ class Scan:
         return s
 
 
-def scan_folder(folder) -> Scan:
-    """Every image under `folder`, recursively; each checked from its header, none decoded."""
+def scan_folder(folder, limit: int | None = None) -> Scan:
+    """Every image under `folder`, recursively; each checked from its header, none decoded.
+    With `limit`, it stops after that many usable images (a quick "is there a photo here?")."""
     folder = Path(folder).expanduser()
     if not folder.exists():
         raise DatasetError(f'{folder} does not exist. Give the path of a folder of photos '
@@ -84,6 +85,8 @@ def scan_folder(folder) -> Scan:
                 scan.usable.append(path)
             except (ImageError, OSError) as e:
                 scan.skipped.append((path, str(e)))
+            if limit and len(scan.usable) >= limit:
+                return scan
     if not scan.usable:
         hint = (f' ({len(scan.skipped)} image files were unreadable: ' +
                 ', '.join(f'{n} {k}' for k, n in scan.reasons().items()) + ')') if scan.skipped else ''

@@ -240,7 +240,10 @@ class RunManager:
         if 'data_dir' not in config or 'texture' not in config:
             raise UsageError('a run needs data_dir (a folder of photos) and texture')
         try:
-            scan = scan_folder(resolve_data_dir(str(config['data_dir'])))
+            # One usable photo is enough here: the wizard has just scanned the folder, and the
+            # trainer scans it again; a full scan of a big folder on a slow disk could outlast
+            # the request that creates the run.
+            scan_folder(resolve_data_dir(str(config['data_dir'])), limit=1)
             texture = self.resolve_texture(str(config['texture']))
         except DatasetError as e:
             raise UsageError(str(e)) from None
@@ -251,8 +254,7 @@ class RunManager:
                              f'{0 if self.cpu_only else len(self._all_slots())}')
         folder = self._new_folder(config['texture'])
         write_json(folder / 'request.json', {
-            'config': config, 'gpus': gpus, 'created': time.time(), 'texture_path': str(texture),
-            'dataset': {'usable': len(scan.usable), 'skipped': len(scan.skipped)}})
+            'config': config, 'gpus': gpus, 'created': time.time(), 'texture_path': str(texture)})
         return self._enqueue(folder)
 
     def continue_run(self, run_id: str, iteration=None, iterations=None) -> dict:
@@ -280,7 +282,7 @@ class RunManager:
         resume_from = {'run': run_id, 'iteration': iteration, 'checkpoint': str(checkpoints[iteration])}
         folder = self._new_folder(request['config'].get('texture', 'texture'))
         write_json(folder / 'request.json', {
-            **{k: request[k] for k in ('gpus', 'texture_path', 'dataset') if k in request},
+            **{k: request[k] for k in ('gpus', 'texture_path') if k in request},
             'config': {**request['config'], 'iterations': iterations}, 'created': time.time(),
             'resume_from': resume_from})
         try:

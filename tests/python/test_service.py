@@ -1,4 +1,5 @@
 """The worker service over a real socket.io connection, with real trainer processes."""
+import io
 import json
 import os
 import signal
@@ -7,11 +8,16 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
 import socketio
+from PIL import Image
 
 from conftest import REPO, file_size_limit
+from worker.checkpoint import load_generator
+from worker.images import open_rgb
+from worker.stylize import stylize
 
 TOKEN = 'test-token'
 RUN = {'iterations': 40, 'image_size': 32, 'style_size': 32, 'batch_size': 2, 'vgg_weights': 'random',
@@ -124,8 +130,23 @@ def test_bad_settings_are_refused_with_a_reason(service, photos, tmp_path):
         assert not r['ok'] and message in r['error'], (change, r)
 
 
+def test_creating_a_run_does_not_rescan_its_folder(service, photos, tmp_path):
+    """The wizard has scanned the folder and the trainer scans it again: start_run checks only
+    that there is a photo, so a big folder on a slow disk cannot outlast the request. A named
+    pipe after the first photo would block a full scan for ever."""
+    import shutil
+    folder = tmp_path / 'slow'
+    folder.mkdir()
+    shutil.copy(sorted(photos.iterdir())[0], folder / 'a.jpg')
+    os.mkfifo(folder / 'z.jpg')
+    r = service.call('start_run', {'config': {**RUN, 'data_dir': str(folder)}})
+    assert r['ok'], r
+    service.call('stop_run', {'run': r['run']['id']})  # its trainer's own scan waits on the pipe
+    service.wait(lambda: state(service, r['run']['id'])['state'] in ('stopped', 'failed'))
+
+
 def test_a_killed_trainer_is_a_failed_run_whose_checkpoint_still_works(service, photos, tmp_path):
-    rid = service.call('start_run', {'config': {**RUN, 'data_dir': str(photos), 'iterations': 100000}})['run']['id']
+    rid = service.call('start_run', {'config': {**RUN, 'data_dir': str(photos), 'iterations': 100000, 'device': 'cpu'}})['run']['id']
     service.wait(lambda: any(e['event']['type'] == 'checkpoint' for e in service.events))
     pid = int((service.runs / rid / 'trainer.pid').read_text())
     os.kill(pid, signal.SIGKILL)
@@ -135,11 +156,16 @@ def test_a_killed_trainer_is_a_failed_run_whose_checkpoint_still_works(service, 
     assert info['stderr_tail'] is not None
     photo = (Path(photos) / 'photo_00.jpg').read_bytes()
     out = service.call('stylize', {'run': rid, 'image': photo, 'noise': 0})
-    assert out['ok'] and out['image'][:4] == b'\x89PNG', out.get('error')
+    assert out['ok'], out.get('error')
+    # The checkpoint's own stylization of the photo, pixel for pixel.
+    got = Image.open(io.BytesIO(out['image']))
+    want = stylize(load_generator(service.runs / rid / info['checkpoints'][-1]['path']), open_rgb(photo), noise=0)
+    assert got.size == want.size == open_rgb(photo).size
+    assert np.abs(np.asarray(got, dtype=int) - np.asarray(want, dtype=int)).max() <= 1
 
 
 def test_a_run_stopped_while_its_trainer_starts_up_ends_stopped_not_failed(service, photos):
-    rid = service.call('start_run', {'config': {**RUN, 'data_dir': str(photos), 'iterations': 100000}})['run']['id']
+    rid = service.call('start_run', {'config': {**RUN, 'data_dir': str(photos), 'iterations': 100000, 'device': 'cpu'}})['run']['id']
     service.wait(lambda: state(service, rid)['state'] == 'running')  # the trainer is still importing torch
     assert service.call('stop_run', {'run': rid})['ok']
     service.wait(lambda: state(service, rid)['state'] not in ('running', 'stopping'))
@@ -161,7 +187,7 @@ def test_runs_queue_in_order_and_a_queued_run_can_be_cancelled(service, photos):
 
 
 def test_training_survives_a_killed_service_and_a_new_one_follows_it(service, photos, tmp_path):
-    rid = service.call('start_run', {'config': {**RUN, 'data_dir': str(photos), 'iterations': 100000}})['run']['id']
+    rid = service.call('start_run', {'config': {**RUN, 'data_dir': str(photos), 'iterations': 100000, 'device': 'cpu'}})['run']['id']
     service.wait(lambda: sum(e['event']['type'] == 'iteration' for e in service.events) >= 3)
     old_rev = state(service, rid)['rev']
     service.close(signal.SIGKILL)
