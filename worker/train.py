@@ -103,7 +103,8 @@ def parse_args(argv=None, raise_errors: bool = False) -> dict:
       f'(default: the {PREVIEW_PHOTOS} preview photos; at most {EVAL_PHOTOS} are used)')
     a('--device', choices=('auto', 'cpu', 'cuda'), help='(default auto: cuda when there is a GPU)')
     a('--cuda', action='store_const', const='cuda', dest='device', help='same as --device cuda')
-    a('--workers', type=int, help='DataLoader worker processes (default: up to 8, by CPU count)')
+    a('--workers', type=int, help='DataLoader worker processes (default: on a GPU, half the cores up to 8; '
+      'on the CPU, none up to 4 cores, else 1)')
     a('--verbose', action='store_true', help="print each iteration's losses instead of a progress bar")
     a('--viz', action='store_true', help='also send curves and previews to a running visdom server')
     return vars(p.parse_args(argv))
@@ -147,6 +148,15 @@ def _floats(s: str):
 
 # ---------------------------------------------------------------------------------------------
 # Set-up
+
+
+def default_workers(cuda: bool, cpus: int) -> int:
+    """DataLoader processes. A GPU step takes ~20 ms per 256 px photo, so it needs several; a
+    CPU step takes ~600 ms, and loading the photo in the training process itself (~2 ms) costs
+    less than a worker's competition for the cores (bench/cpu_plan.py, BENCHMARKS.md)."""
+    if cuda:
+        return min(8, max(1, cpus // 2))
+    return 0 if cpus <= 4 else 1
 
 
 def resolve_device(name: str) -> torch.device:
@@ -197,8 +207,6 @@ def settings(args: dict) -> tuple[dict, dict | None]:
     if missing:
         raise UsageError(f'{" and ".join(missing)} required (or --resume RUN_DIR)')
     config = {**DEFAULTS, **args}
-    if config.get('workers') is None:
-        config['workers'] = min(8, max(0, (os.cpu_count() or 2) // 2))
     if len(config['style_weights']) != len(STYLE_LAYERS):
         raise UsageError(f'--style_weights needs {len(STYLE_LAYERS)} numbers (relu1_1..relu5_1), '
                          f'got {len(config["style_weights"])}')
@@ -344,6 +352,19 @@ def training_step(model, loss_fn, optimizer, scaler, photos, amp_dtype=None):
     return style.detach(), content.detach()
 
 
+def download_events(events, every_s: float = 1.0):
+    """A progress(done, total) for load_vgg19 that says how far a download is, as `download`
+    events (at most one a second, and the last), so the dashboard shows it."""
+    last = [0.0]
+
+    def progress(done, total):
+        now = time.monotonic()
+        if done >= total or now - last[0] >= every_s:
+            last[0] = now
+            events.emit('download', what='VGG-19 ImageNet weights (the first run only)', done=done, total=total)
+    return progress
+
+
 def warn_unbalanced(events, calibration):
     message = (f'the style term starts at {calibration["start_balance"]:.2g} times the content term (style scale '
                f'{calibration["style_scale"]:.3g}): the network will learn little of the texture. Use --style_scale '
@@ -365,9 +386,10 @@ def train(config: dict, record: dict | None = None) -> int:
     if cuda:
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-    elif 'OMP_NUM_THREADS' not in os.environ:  # an explicit setting (torchrun makes one) wins
-        # Leave a core to each DataLoader worker instead of oversubscribing them all.
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world - config['workers']))
+    if config.get('workers') is None:
+        config['workers'] = default_workers(cuda, os.cpu_count() or 1)
+    if not cuda and 'OMP_NUM_THREADS' not in os.environ:  # an explicit setting (torchrun makes one) wins
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
     amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else None
     autocast = (lambda: torch.autocast('cuda', amp_dtype)) if amp_dtype else nullcontext
     memory_format = torch.channels_last if cuda else torch.contiguous_format
@@ -385,15 +407,29 @@ def train(config: dict, record: dict | None = None) -> int:
 
     run_dir = Path(config['out'])
     viz = Visdom(env=run_dir.name) if master and config['viz'] else None
+    events = None
+    start = record['iteration'] if record is not None else 0
     if master:
         if record is None and (run_dir / 'events.jsonl').exists():
             raise UsageError(f'{run_dir} already holds a run. Continue it with --resume {run_dir}, '
                              'or give another --out.')
         for sub in ('checkpoints', 'previews'):
             (run_dir / sub).mkdir(parents=True, exist_ok=True)
+        # Before any preview event can be read: the dashboard shows these photos beside previews.
+        save_image(to_image(torch.cat([load_crop(p, config['image_size']) for p in preview_paths], 2)),
+                   run_dir / 'previews' / 'photos.png')
+        source_dir = Path(config['resume']).parent.parent if record is not None else None
+        if source_dir and not (run_dir / 'events.jsonl').exists() and source_dir.resolve() != run_dir.resolve():
+            copy_history(source_dir, run_dir, start)  # continued in a new folder: the curve from iteration 1
+        events = EventLog(run_dir, keep_until=start if record is not None else None)
 
     generator = Generator(scales=config['scales'], norm=config['norm'], noise=config['noise'])
-    vgg = load_vgg19(config['vgg_weights'])
+    if master:  # first, and alone: it may download the weights (the others wait, then read the cache)
+        vgg = load_vgg19(config['vgg_weights'], progress=download_events(events))
+    if world > 1:
+        dist.barrier()
+    if not master:
+        vgg = load_vgg19(config['vgg_weights'])
     loss_fn = TextureLoss(vgg, texture, config['style_weights'], config['content_weight'])
     del vgg
     generator.to(device, memory_format=memory_format)
@@ -401,14 +437,12 @@ def train(config: dict, record: dict | None = None) -> int:
     optimizer = torch.optim.Adam(generator.parameters(), lr=config['lr'])
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, config['lr_step'], config['lr_decay'])
     scaler = torch.amp.GradScaler('cuda', enabled=amp_dtype == torch.float16)
-    start = 0
     if record is not None:
         generator.load_state_dict(record['state_dict'])
         optimizer.load_state_dict(record['optimizer'])
         scheduler.load_state_dict(record['scheduler'])
         scaler.load_state_dict(record['scaler'])
         set_rng_state(record['rng'])
-        start = record['iteration']
     model = DistributedDataParallel(generator, device_ids=[device.index] if cuda else None) if world > 1 else generator
 
     total = config['iterations']
@@ -430,16 +464,8 @@ def train(config: dict, record: dict | None = None) -> int:
         versions=dict(python=platform.python_version(), torch=str(torch.__version__),
                       torchvision=str(torchvision.__version__)),
     )
-    events = None
     if master:
         write_json(run_dir / 'config.json', config)
-        # Before any preview event can be read: the dashboard shows these photos beside previews.
-        save_image(to_image(torch.cat([load_crop(p, config['image_size']) for p in preview_paths], 2)),
-                   run_dir / 'previews' / 'photos.png')
-        source_dir = Path(config['resume']).parent.parent if record is not None else None
-        if source_dir and not (run_dir / 'events.jsonl').exists() and source_dir.resolve() != run_dir.resolve():
-            copy_history(source_dir, run_dir, start)  # continued in a new folder: the curve from iteration 1
-        events = EventLog(run_dir, keep_until=start if record is not None else None)
         if config['vgg_weights'] == 'random':
             events.emit('warning', message='VGG-19 has random weights (for tests): the network learns the texture\'s '
                                            'colours and local structure only. Use ImageNet weights for real styles.')

@@ -21,7 +21,7 @@ export const DEFAULTS = Object.freeze({
   seed: 0,
   device: 'auto',
   vgg_weights: 'imagenet',
-  workers: null, // auto: half the CPUs, at most 8
+  workers: null, // auto: on a GPU half the cores (at most 8), on the CPU none (1 above 4 cores)
 });
 
 export const PRESETS = [
@@ -67,7 +67,7 @@ export const FIELDS = {
   preview_every: { label: 'Preview every', unit: 'steps', kind: 'int', min: 1, max: 10000000, help: 'Stylize the held-out photos this often.' },
   scales: { label: 'Generator scales', kind: 'int', min: 1, max: 8, help: 'K, the number of multi-scale branches (the paper uses 5).' },
   seed: { label: 'Seed', kind: 'int', min: 0, max: 2 ** 31 - 1, help: 'Same seed, same run (on the CPU).' },
-  workers: { label: 'Data workers', kind: 'int', min: 0, max: 64, optional: true, help: 'Data loading processes. Empty: automatic (half the CPUs, at most 8).' },
+  workers: { label: 'Data workers', kind: 'int', min: 0, max: 64, optional: true, help: 'Data loading processes. Empty: automatic (on a GPU, half the cores up to 8; on the CPU, none up to 4 cores, else 1).' },
   style_weight: { label: 'Style weight', kind: 'float', min: 0, max: 1e9 },
 };
 

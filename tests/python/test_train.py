@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -71,23 +72,60 @@ def test_continuing_into_a_new_folder_keeps_the_source_and_starts_with_its_curve
     assert config['out'] == str(cont) and config['resume'].endswith('iter_0000004.pth')
 
 
-def test_sigterm_finishes_the_iteration_and_leaves_a_loadable_model(photos, texture, tmp_path):
-    run = tmp_path / 'run'
-    proc = subprocess.Popen([sys.executable, '-m', 'worker.train', '--data_dir', photos, '--texture', texture,
-                             *map(str, ['--out', run, '--iterations', 100000, '--checkpoint_every', 100000, *TINY])],
+def start_training(photos, texture, run, *extra):
+    """A long CPU run in the background, returned once it has done 3 iterations."""
+    args = ['--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 100000,
+            '--checkpoint_every', 100000, '--device', 'cpu', *TINY, *extra]
+    proc = subprocess.Popen([sys.executable, '-m', 'worker.train', *map(str, args)],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
-    while time.time() < deadline and not (run / 'events.jsonl').exists() or len(events(run, 'iteration')) < 3:
+    while len(events(run, 'iteration')) < 3:
         assert proc.poll() is None, proc.stderr.read()
+        assert time.time() < deadline, 'no 3 iterations in 120 s'
         time.sleep(0.1)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 0
+    return proc
+
+
+def children(pid):
+    return [int(p) for p in Path(f'/proc/{pid}/task/{pid}/children').read_text().split()]
+
+
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_finishes_the_iteration_and_leaves_a_loadable_model(photos, texture, tmp_path, sig):
+    """With two DataLoader worker processes alive, as a real run has them."""
+    run = tmp_path / 'run'
+    proc = start_training(photos, texture, run, '--workers', 2)
+    workers = children(proc.pid)
+    assert len(workers) == 2
+    proc.send_signal(sig)
+    assert proc.wait(timeout=60) == 0, proc.stderr.read()
     done = events(run)[-1]
     assert done['type'] == 'done' and done['stopped'] is True
     (ckpt,) = list_checkpoints(run)
     assert load_record(ckpt)['iteration'] == done['iteration']
     load_generator(run / 'model.pth')
     load_generator(ckpt)
+    time.sleep(0.5)
+    assert not [p for p in workers if Path(f'/proc/{p}').exists()], 'DataLoader workers outlived the trainer'
+
+
+def test_a_second_stop_signal_aborts_at_once():
+    """The first SIGINT or SIGTERM asks for a clean stop; a second one, for a user who cannot
+    wait for the checkpoint, aborts. (In-process: two signals sent to a trainer at once can
+    reach Python's handler as one.)"""
+    import os
+    from worker.train import StopRequest
+    stop = StopRequest()
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)  # the handler runs between two bytecodes of this thread
+        assert stop.requested
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def test_bad_inputs_give_clear_errors(photos, texture, tmp_path):
@@ -155,12 +193,20 @@ def test_a_style_term_too_weak_to_learn_is_warned_about(photos, texture, tmp_pat
     assert not any('learn little' in e['message'] for e in events(tmp_path / 'balanced', 'warning'))
 
 
-def test_cpu_threads_leave_room_for_loaders_unless_omp_num_threads_says(photos, texture, tmp_path):
+def test_a_cpu_run_uses_every_core_unless_omp_num_threads_says(photos, texture, tmp_path):
+    """On the CPU, loading a photo in the trainer itself costs less than a DataLoader worker's
+    competition for the cores (bench/cpu_plan.py): no worker on a small machine, every core for
+    torch."""
     import os
-    args = ['--data_dir', photos, '--texture', texture, '--iterations', 1, *TINY]
+    from worker.train import default_workers
+    args = ['--data_dir', photos, '--texture', texture, '--iterations', 1, '--device', 'cpu',
+            *[a for a in TINY if a not in ('--workers', '0')]]
     env = {k: v for k, v in os.environ.items() if k != 'OMP_NUM_THREADS'}
     train_cli(*args, '--out', tmp_path / 'auto', env=env)
-    expected = max(1, (os.cpu_count() or 1))  # --workers 0 in TINY: every core
-    assert json.loads((tmp_path / 'auto' / 'config.json').read_text())['device_name'].startswith(f'cpu ({expected} thread')
+    config = json.loads((tmp_path / 'auto' / 'config.json').read_text())
+    cores = os.cpu_count()
+    assert config['device_name'] == f'cpu ({cores} thread{"s" if cores > 1 else ""})'
+    assert config['workers'] == default_workers(False, cores) == (0 if cores <= 4 else 1)
+    assert default_workers(True, 16) == 8 and default_workers(True, 2) == 1
     train_cli(*args, '--out', tmp_path / 'omp', env={**env, 'OMP_NUM_THREADS': '1'})
     assert json.loads((tmp_path / 'omp' / 'config.json').read_text())['device_name'] == 'cpu (1 thread)'
