@@ -6,12 +6,15 @@ everything around it stays RGB in [0, 1].
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
+import urllib.request
 
 import torch
 import torch.nn as nn
-from torchvision.models import VGG19_Weights, vgg19
+from torchvision.models import VGG19_Weights
 from torchvision.models.vgg import cfgs, make_layers
 
 log = logging.getLogger(__name__)
@@ -43,8 +46,13 @@ class VGGWeightsUnavailable(RuntimeError):
     pass
 
 
+def imagenet_url() -> str:
+    """torchvision's IMAGENET1K_V1 file, or a mirror of it (TN_VGG19_URL)."""
+    return os.environ.get('TN_VGG19_URL') or VGG19_Weights.IMAGENET1K_V1.url
+
+
 def _how_to_provide() -> str:
-    url = VGG19_Weights.IMAGENET1K_V1.url
+    url = imagenet_url()
     filename = url.rsplit('/', 1)[-1]
     cache_dir = os.path.join(torch.hub.get_dir(), 'checkpoints')
     return HOW_TO_PROVIDE.format(filename=filename, cache_dir=cache_dir, url=url)
@@ -64,32 +72,63 @@ def _features(seed: int | None = None) -> nn.Sequential:
     return features
 
 
-def load_vgg19(spec: str = 'imagenet') -> nn.Sequential:
-    """VGG-19 features from `imagenet` (torchvision's IMAGENET1K_V1, via the torch cache),
-    `random` (seeded), or a file path (a torchvision VGG-19 state dict, or its features alone)."""
+def download(url: str, path: str, progress=None):
+    """url to path, atomically (a partial download never sits in the cache), checking the sha256
+    prefix the file name carries (vgg19-dcbb9e9d.pth), as torch.hub does. `progress(done, total)`
+    is called as the bytes arrive: the first run shows the 548 MB coming in."""
+    expected = re.search(r'-([a-f0-9]{6,})\.', os.path.basename(path))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    partial = f'{path}.partial'
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(url, timeout=60) as response, open(partial, 'wb') as out:
+        total, done = int(response.headers.get('Content-Length') or 0), 0
+        while chunk := response.read(1 << 20):
+            out.write(chunk)
+            digest.update(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total or done)
+    if expected and not digest.hexdigest().startswith(expected.group(1)):
+        os.remove(partial)
+        raise ValueError(f'{url} did not download whole (its sha256 does not start with {expected.group(1)})')
+    os.replace(partial, path)
+
+
+def _from_file(path: str) -> nn.Sequential:
+    state = torch.load(path, map_location='cpu', weights_only=True)
+    if isinstance(state, dict) and 'state_dict' in state:
+        state = state['state_dict']
+    if any(k.startswith('features.') for k in state):
+        state = {k[len('features.'):]: v for k, v in state.items() if k.startswith('features.')}
+    features = _features()
+    features.load_state_dict(state)
+    return features
+
+
+def load_vgg19(spec: str = 'imagenet', progress=None) -> nn.Sequential:
+    """VGG-19 features from `imagenet` (torchvision's IMAGENET1K_V1, from the torch cache, where
+    it is downloaded the first time, `progress(done, total)` telling how far), `random` (seeded),
+    or a file path (a torchvision VGG-19 state dict, or its features alone)."""
     if spec == 'random':
         log.warning('VGG-19 has RANDOM weights (seed %d): the network learns the texture\'s colours and '
                     'local structure only. Use this for tests only.', RANDOM_SEED)
-        features = _features(RANDOM_SEED)
-    elif spec == 'imagenet':
+        return _features(RANDOM_SEED).eval()
+    if spec == 'imagenet':
+        url = imagenet_url()
+        path = os.path.join(torch.hub.get_dir(), 'checkpoints', url.rsplit('/', 1)[-1])
         try:
-            features = vgg19(weights=VGG19_Weights.IMAGENET1K_V1).features
+            if not os.path.isfile(path):
+                log.info('downloading the VGG-19 weights (once) from %s to %s', url, path)
+                download(url, path, progress)
+            return _from_file(path).eval()
         except Exception as e:  # no network, proxy, partial download...
             raise VGGWeightsUnavailable(f'Could not load VGG-19 weights ({e}).\n{_how_to_provide()}') from e
-    else:
-        if not os.path.isfile(spec):
-            raise VGGWeightsUnavailable(f'--vgg_weights {spec!r} is not a file.\n{_how_to_provide()}')
-        try:
-            state = torch.load(spec, map_location='cpu', weights_only=True)
-            if isinstance(state, dict) and 'state_dict' in state:
-                state = state['state_dict']
-            if any(k.startswith('features.') for k in state):
-                state = {k[len('features.'):]: v for k, v in state.items() if k.startswith('features.')}
-            features = _features()
-            features.load_state_dict(state)
-        except Exception as e:
-            raise VGGWeightsUnavailable(f'{spec} is not a VGG-19 state dict ({e}).\n{_how_to_provide()}') from e
-    return features.eval()
+    if not os.path.isfile(spec):
+        raise VGGWeightsUnavailable(f'--vgg_weights {spec!r} is not a file.\n{_how_to_provide()}')
+    try:
+        return _from_file(spec).eval()
+    except Exception as e:
+        raise VGGWeightsUnavailable(f'{spec} is not a VGG-19 state dict ({e}).\n{_how_to_provide()}') from e
 
 
 class VGGFeatures(nn.Module):

@@ -13,6 +13,7 @@ folder.
 | checkpoint  | iteration, path                                                                |
 | eval        | iteration (0: before training), style, content, total: mean losses of the     |
 |             | held-out photos (never trained on), at the start and at each checkpoint        |
+| download    | what, done, total (bytes): a first run fetching the VGG-19 weights, each second |
 | warning     | message                                                                       |
 | done        | iteration, stopped (bool: ended early by a stop request), model (path)         |
 | error       | message                                                                       |

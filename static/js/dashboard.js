@@ -6,7 +6,7 @@ import { api, runFile, textureImage } from './api.js';
 import * as socket from './socket.js';
 import * as store from './store.js';
 import { badge, isActive } from './badges.js';
-import { duration, int, loss, rate, title, when } from './format.js';
+import { bytes, duration, int, loss, rate, title, when } from './format.js';
 import { balanceNote, itPerS, textureName } from './runinfo.js';
 import { LossChart } from './chart.js';
 import { PreviewPanel } from './previews.js';
@@ -29,7 +29,7 @@ export function dashboardView(container, { id }) {
   let actionError = null;
 
   // What the events say.
-  const ev = { t0: null, last: null, lastIteration: null, done: null, error: null, warnings: new Set(), device: null, total: null, start: null };
+  const ev = { t0: null, last: null, lastIteration: null, done: null, error: null, warnings: new Set(), device: null, total: null, start: null, download: null };
 
   // -- layout ------------------------------------------------------------------------------
   const titleEl = h('h1', { class: 'run-h1' }, 'Run');
@@ -185,11 +185,18 @@ export function dashboardView(container, { id }) {
 
   function renderAlerts() {
     const s = state();
-    renderIf(alerts, [s, run?.queue_position, [...ev.warnings], actionError], () => renderAlertsNow(s));
+    const download = ev.download && !ev.start && s === 'running' ? [ev.download.done, ev.download.total] : null;
+    renderIf(alerts, [s, run?.queue_position, [...ev.warnings], actionError, download], () => renderAlertsNow(s, download));
   }
 
-  function renderAlertsNow(s) {
+  function renderAlertsNow(s, download) {
     const items = [];
+    if (download) {
+      const [done, total] = download;
+      items.push(h('div', { class: 'callout', id: 'download-note', role: 'status' }, icon('download'),
+        h('span', {}, `${ev.download.what}: downloading, ${bytes(done)} of ${bytes(total)} (${Math.floor((100 * done) / total)}%). `
+          + 'Training starts when it is in.')));
+    }
     if (actionError) items.push(h('div', { class: 'callout callout-error', role: 'alert' }, icon('alert'), h('span', {}, actionError)));
     if (s === 'queued') {
       items.push(h('div', { class: 'callout', id: 'queued-note' }, icon('chip'),
@@ -269,6 +276,9 @@ export function dashboardView(container, { id }) {
         break;
       case 'warning':
         ev.warnings.add(event.message);
+        break;
+      case 'download':
+        ev.download = event;
         break;
       case 'done':
         ev.done = event;

@@ -49,7 +49,7 @@ test('wizard: empty state, errors shown inline, keyboard, narrow window', { time
     fs.writeFileSync(path.join(emptyDir, 'notes.txt'), 'not a photo');
     fs.writeFileSync(path.join(emptyDir, 'broken.jpg'), 'not a jpeg either');
     await page.getByLabel('Folder path').fill(emptyDir);
-    await page.locator('#scan-error').filter({ hasText: /usable|skipped|no /i }).waitFor();
+    await page.locator('#scan-error').filter({ hasText: /no usable image in \S*empty \(1 image files were unreadable: 1 not a readable image\)/ }).waitFor();
     assert.ok(await next.isDisabled());
     await shot(page, 'wizard-1-dataset-unusable');
 

@@ -214,7 +214,14 @@ describe('HTTP API', () => {
     assert.strictEqual(res.status, 200, res.data.toString());
     assert.strictEqual(res.headers.get('content-type'), 'image/png');
     assert.ok(res.data.subarray(0, 4).equals(PNG_MAGIC));
+    // The PNG's own header: the photo's size.
+    assert.deepStrictEqual([res.data.readUInt32BE(16), res.data.readUInt32BE(20)], [40, 40]);
     assert.strictEqual(res.headers.get('x-image-width'), '40');
+    // The same photo, noise and seed: the same image; another seed: another draw of the noise.
+    const again = await t.api('POST', `/api/stylize?run=${run.id}&noise=0.5&seed=1`, photo);
+    assert.ok(again.data.equals(res.data));
+    const other = await t.api('POST', `/api/stylize?run=${run.id}&noise=0.5&seed=2`, photo);
+    assert.ok(!other.data.equals(res.data));
     const fromCheckpoint = await t.api('POST', `/api/stylize?run=${run.id}&checkpoint=${run.checkpoints[0].path}&size=64`, photo);
     assert.strictEqual(fromCheckpoint.status, 200, fromCheckpoint.data.toString());
     assert.strictEqual(fromCheckpoint.headers.get('x-image-width'), '64');
@@ -278,6 +285,41 @@ describe('HTTP API', () => {
     const { createApp } = require('../../app');
     const open = createApp({ allowedHosts: '', workerUrl: 'http://127.0.0.1:9', workerToken: 'x' });
     await assert.rejects(open.listen(0, '0.0.0.0'), /Set ALLOWED_HOSTS/);
+  });
+
+  it('uses a worker service already running elsewhere (WORKER_URL and WORKER_TOKEN)', async () => {
+    const { spawn } = require('node:child_process');
+    const path = require('node:path');
+    const root = path.resolve(__dirname, '..', '..');
+    const remote = makeWorkspace();
+    const service = spawn(path.join(root, '.venv', 'bin', 'python'), ['-m', 'worker.service', '--port', '0',
+      '--runs', remote.runs, '--uploads', remote.uploads], {
+      cwd: root, env: { ...process.env, TN_WORKER_TOKEN: 'remote-secret', OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((r) => service.once('exit', r));
+    let studio;
+    try {
+      const { port } = await new Promise((resolve, reject) => {
+        service.stdout.once('data', (d) => resolve(JSON.parse(String(d).split('\n')[0])));
+        service.once('exit', (code) => reject(new Error(`the service exited (${code})`)));
+      });
+      studio = await startStudio(ws, { workerUrl: `http://127.0.0.1:${port}`, workerToken: 'remote-secret' });
+      const res = await studio.api('POST', '/api/runs', { config: tinyConfig(remote.photos, { iterations: 4, checkpoint_every: 4 }) });
+      assert.strictEqual(res.status, 201, JSON.stringify(res.data));
+      const c = await studio.client();
+      const done = nextMessage(c, 'run_state', (m) => m.run.id === res.data.run.id && m.run.state === 'done', 120000);
+      const info = (await studio.api('GET', `/api/runs/${res.data.run.id}`)).data.run;
+      if (info.state !== 'done') await done;
+      assert.ok(fs.existsSync(`${remote.runs}/${res.data.run.id}/model.pth`), 'the run is in the remote service\'s folder');
+      const model = await studio.api('GET', `/api/runs/${res.data.run.id}/files/model.pth`);
+      assert.strictEqual(model.status, 200);
+      assert.ok(model.data.length > 100000);
+    } finally {
+      if (studio) await studio.close();
+      service.kill('SIGTERM');
+      await exited;
+      fs.rmSync(remote.root, { recursive: true, force: true });
+    }
   });
 
   it('answers 503 while the worker is not up', async () => {

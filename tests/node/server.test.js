@@ -27,6 +27,28 @@ async function until(predicate, timeoutMs, what) {
   }
 }
 
+// The addresses a process listens on (Linux: its socket inodes, looked up in /proc/net/tcp*).
+function listeningAddresses(pid) {
+  const inodes = new Set();
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch { /* closed meanwhile */ }
+  }
+  const out = [];
+  for (const table of ['tcp', 'tcp6']) {
+    for (const line of fs.readFileSync(`/proc/${pid}/net/${table}`, 'utf8').trim().split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] !== '0A' || !inodes.has(cols[9])) continue; // 0A: LISTEN
+      const [hex, port] = cols[1].split(':');
+      const ip = table === 'tcp' ? hex.match(/../g).reverse().map((b) => parseInt(b, 16)).join('.') : hex;
+      out.push(`${ip}:${parseInt(port, 16)}`);
+    }
+  }
+  return out;
+}
+
 // Starts `node server` on a free port with its own runs folder; resolves once the worker is up.
 async function startServer(dir) {
   const child = spawn(process.execPath, ['server.js'], {
@@ -67,6 +89,12 @@ test('node server listens on 127.0.0.1, serves the UI, spawns the worker, and on
     assert.deepStrictEqual(await (await fetch(server.url + '/api/runs')).json(), { runs: [], queue: [] });
     assert.ok(fs.existsSync(path.join(dir, 'runs')), 'TN_RUNS_DIR reaches the worker');
     assert.strictEqual(server.workerPids.length, 1);
+    // Both servers listen on the loopback interface only.
+    const port = new URL(server.url).port;
+    assert.deepStrictEqual(listeningAddresses(server.child.pid), [`127.0.0.1:${port}`]);
+    const workerListens = listeningAddresses(server.workerPids[0]);
+    assert.strictEqual(workerListens.length, 1);
+    assert.match(workerListens[0], /^127\.0\.0\.1:\d+$/);
 
     // a run in progress is stopped gracefully, with a checkpoint, before Node exits
     const ws = makeWorkspace();
@@ -74,7 +102,7 @@ test('node server listens on 127.0.0.1, serves the UI, spawns the worker, and on
     const created = await fetch(server.url + '/api/runs', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ config: tinyConfig(ws.photos, { iterations: 5000, checkpoint_every: 1000, preview_every: 1000 }) }),
+      body: JSON.stringify({ config: tinyConfig(ws.photos, { iterations: 5000, checkpoint_every: 1000, preview_every: 1000, device: 'cpu' }) }),
     });
     assert.strictEqual(created.status, 201);
     const { run } = await created.json();

@@ -11,11 +11,13 @@ const load = () => import(pathToFileURL(path.join(__dirname, '../../static/js/se
 
 describe('time estimate', () => {
   it('is the measured CPU figure at 256 px on 2 cores, scaled by pixels, batch, iterations and cores', async () => {
-    const { estimateSeconds, CPU_SECONDS_256_2_CORES } = await load();
+    const { estimateSeconds } = await load();
+    // BENCHMARKS.md, training step: 256 px, batch 4 on 2 cores, 1.4-1.9 img/s (0.5-0.7 s an image).
     const s = { iterations: 100, batch_size: 4, image_size: 256 };
-    assert.strictEqual(estimateSeconds('cpu', s, 2), 400 * CPU_SECONDS_256_2_CORES);
-    assert.strictEqual(estimateSeconds('cpu', { ...s, image_size: 128 }, 2), 100 * CPU_SECONDS_256_2_CORES);
-    assert.ok(Math.abs(estimateSeconds('cpu', s, 8) - 200 * CPU_SECONDS_256_2_CORES) < 1e-9); // 4x the cores: 2x faster
+    const seconds = estimateSeconds('cpu', s, 2);
+    assert.ok(seconds >= 400 * 0.5 && seconds <= 400 * 0.7, seconds);
+    assert.ok(Math.abs(estimateSeconds('cpu', { ...s, image_size: 128 }, 2) - seconds / 4) < 1e-9);
+    assert.ok(Math.abs(estimateSeconds('cpu', s, 8) - seconds / 2) < 1e-9); // 4x the cores: 2x faster
     assert.ok(estimateSeconds('cuda', s, 2) < estimateSeconds('cpu', s, 64) / 10);
   });
 });

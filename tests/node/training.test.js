@@ -138,10 +138,24 @@ describe('training through Node', () => {
 
   it('stops a run mid-way: a checkpoint and model are written, the state is stopped', async () => {
     const c = await t.client();
-    const run = await startRun({ iterations: 5000, checkpoint_every: 1000, preview_every: 1000 });
+    const quitter = await t.client();
+    // On the CPU: a GPU could finish it before the stop arrives.
+    const run = await startRun({ iterations: 5000, checkpoint_every: 1000, preview_every: 1000, device: 'cpu' });
     const s = new RunStream(c, run.id);
+    const q = new RunStream(quitter, run.id);
     await s.subscribe(0);
+    await q.subscribe(0);
     await s.until((x) => x.ofType('iteration').length >= 5, 120000, '5 iterations');
+    // Refused while it runs: a running run's folder is still being written.
+    const refused = await t.api('DELETE', `/api/runs/${run.id}`);
+    assert.strictEqual(refused.status, 409, JSON.stringify(refused.data));
+    assert.match(refused.data.error, /stop it before deleting it/);
+    // A client that unsubscribes hears no more of the run, while the other does.
+    quitter.emit('unsubscribe', { run: run.id });
+    await new Promise((r) => setTimeout(r, 300)); // the unsubscribe reaches Node
+    const heard = q.events.length;
+    await s.until((x) => x.last >= Math.max(...q.events.map((e) => e.seq)) + 5, 60000, '5 more events');
+    assert.strictEqual(q.events.length, heard, 'an unsubscribed client still received events');
     const stopped = nextMessage(c, 'run_state', (m) => m.run.id === run.id && m.run.state === 'stopped', 60000);
     const res = await t.api('POST', `/api/runs/${run.id}/stop`);
     assert.strictEqual(res.status, 200, JSON.stringify(res.data));
@@ -161,7 +175,7 @@ describe('training through Node', () => {
 
   it('reports a trainer killed with kill -9 as failed, with exit code and stderr tail; its checkpoint still downloads', async () => {
     const c = await t.client();
-    const run = await startRun({ iterations: 5000, checkpoint_every: 10, preview_every: 1000 });
+    const run = await startRun({ iterations: 5000, checkpoint_every: 10, preview_every: 1000, device: 'cpu' });
     const s = new RunStream(c, run.id);
     await s.subscribe(0);
     await s.untilType('checkpoint', 120000);

@@ -1,5 +1,4 @@
 """Shared fixtures: small image folders made by the tests themselves, and the trainer CLI."""
-import json
 import resource
 import signal
 import subprocess
@@ -69,6 +68,7 @@ def train_cli(*args, check=True, timeout=300, **kw):
 
 
 def events(run_dir, type=None):
-    lines = Path(run_dir, 'events.jsonl').read_text().splitlines()
-    evs = [json.loads(l) for l in lines]
-    return [e for e in evs if type is None or e['type'] == type]
+    """The run's complete events, read as the service reads them (a line the trainer is still
+    writing is not one yet)."""
+    from worker.events import read_events
+    return [e for e in read_events(Path(run_dir, 'events.jsonl')) if type is None or e['type'] == type]

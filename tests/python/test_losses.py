@@ -146,3 +146,44 @@ def test_without_cached_imagenet_weights_the_error_says_how_to_provide_them(tmp_
     r = subprocess.run([sys.executable, '-c', code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert 'Could not load VGG-19 weights' in r.stdout, r.stdout + r.stderr
     assert str(tmp_path / 'hub' / 'checkpoints') in r.stdout and '--vgg_weights' in r.stdout
+
+
+def test_a_first_run_downloads_the_imagenet_weights_and_says_how_far(photos, texture, tmp_path, vgg):
+    """The trainer fetches the weights into the torch cache (from a local mirror here, as
+    TN_VGG19_URL allows), writing `download` events the dashboard shows; a second run reads
+    the cache. A file that arrives changed is refused, and nothing is left in the cache."""
+    import hashlib
+    import http.server
+    import json
+    import os
+    import threading
+    from functools import partial
+
+    from conftest import TINY, events, train_cli
+    served = tmp_path / 'served'
+    served.mkdir()
+    blob = served / 'weights.pth'
+    torch.save(vgg.state_dict(), blob)
+    name = f'vgg19-{hashlib.sha256(blob.read_bytes()).hexdigest()[:8]}.pth'
+    blob.rename(served / name)
+    (served / 'vgg19-00000000.pth').write_bytes((served / name).read_bytes())  # a wrong hash
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), partial(http.server.SimpleHTTPRequestHandler,
+                                                                         directory=str(served)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f'http://127.0.0.1:{server.server_address[1]}'
+        env = {**os.environ, 'TORCH_HOME': str(tmp_path / 'torch'), 'TN_VGG19_URL': f'{url}/{name}'}
+        args = ['--data_dir', photos, '--texture', texture, '--iterations', 1, *TINY, '--vgg_weights', 'imagenet']
+        train_cli(*args, '--out', tmp_path / 'first', env=env)
+        downloads = events(tmp_path / 'first', 'download')
+        size = (served / name).stat().st_size
+        assert downloads and downloads[-1]['done'] == downloads[-1]['total'] == size, downloads
+        assert (tmp_path / 'torch' / 'hub' / 'checkpoints' / name).stat().st_size == size
+        train_cli(*args, '--out', tmp_path / 'second', env=env)
+        assert not events(tmp_path / 'second', 'download')
+        assert json.loads((tmp_path / 'second' / 'config.json').read_text())['vgg_weights'] == 'imagenet'
+        r = train_cli(*args, '--out', tmp_path / 'bad', check=False, env={**env, 'TN_VGG19_URL': f'{url}/vgg19-00000000.pth'})
+        assert r.returncode == 2 and 'did not download whole' in r.stderr
+        assert not list((tmp_path / 'torch' / 'hub' / 'checkpoints').glob('vgg19-00000000*'))
+    finally:
+        server.shutdown()
