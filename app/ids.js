@@ -3,6 +3,8 @@
 // first, so a traversal attempt is refused by Node before any request is made.
 // No leading dot: neither '.' nor hidden files.
 const SAFE = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+const { RUN_ID } = require('./protocol');
+const { HttpError } = require('./http-error');
 
 function isSafeName(s) {
   return typeof s === 'string' && s.length > 0 && s.length <= 200 && SAFE.test(s) && !s.includes('..');
@@ -27,4 +29,21 @@ function safeSegments(raw) {
   return segments;
 }
 
-module.exports = { isSafeName, safeSegments };
+// A run id as the worker service names run folders (worker/protocol.json).
+const isRunId = (s) => typeof s === 'string' && RUN_ID.test(s) && !s.includes('..');
+
+// An upload's file name (X-Filename), its name only: the worker makes its own names from it. Browsers send it
+// percent-encoded, since header values are bytes.
+function uploadName(header) {
+  if (!header) throw new HttpError(400, 'the X-Filename header (the file\'s name) is required');
+  let name = header;
+  try {
+    name = decodeURIComponent(header);
+  } catch { /* sent as is */ }
+  if (name.length > 255 || /[/\\\0]/.test(name) || name === '.' || name === '..') {
+    throw new HttpError(400, 'X-Filename must be a plain file name');
+  }
+  return name;
+}
+
+module.exports = { isRunId, isSafeName, safeSegments, uploadName };

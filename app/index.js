@@ -10,15 +10,18 @@ const { attachRelay } = require('./relay');
 const { HttpError, errorHandler } = require('./http-error');
 const { sameOrigin, sameOriginOnly } = require('./origin');
 const { allowedHosts, hostAllowed, hostOnly } = require('./hosts');
+const { UPLOAD_BYTES } = require('./protocol');
 const { healthRouter } = require('./routes/health');
 const { runsRouter } = require('./routes/runs');
+const { sweepsRouter } = require('./routes/sweeps');
+const { videosRouter } = require('./routes/videos');
 const { texturesRouter } = require('./routes/textures');
 const { datasetsRouter } = require('./routes/datasets');
 const { stylizeRouter } = require('./routes/stylize');
 
 const ROOT = path.resolve(__dirname, '..');
-// A 20 MB image plus the socket.io framing around it.
-const MAX_MESSAGE = 25 * 2 ** 20;
+// An image at the upload limit plus the socket.io framing around it.
+const MAX_MESSAGE = UPLOAD_BYTES + 5 * 2 ** 20;
 
 // options: {workerUrl, workerToken} to use a running service, or spawn settings {python,
 // runsDir, uploadsDir}; backoff {initialMs, maxMs, stableMs} for the restarts; allowedHosts
@@ -45,6 +48,8 @@ function createApp(options = {}) {
   app.use('/api', sameOriginOnly);
   app.use('/api', healthRouter(worker));
   app.use('/api/runs', runsRouter(worker));
+  app.use('/api/sweeps', sweepsRouter(worker));
+  app.use('/api/videos', videosRouter(worker));
   app.use('/api/textures', texturesRouter(worker));
   app.use('/api/datasets', datasetsRouter(worker));
   app.use('/api/stylize', stylizeRouter(worker));

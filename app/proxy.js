@@ -18,6 +18,7 @@ const TYPES = {
   '.log': 'text/plain; charset=utf-8',
   '.txt': 'text/plain; charset=utf-8',
   '.pth': 'application/octet-stream',
+  '.mp4': 'video/mp4',
 };
 
 // `download` names the file the browser saves (checkpoints and models are downloads, not pages).

@@ -9,7 +9,7 @@
 // written while the worker service was down are not relayed live by the next one) fetches the
 // missing history before going on; and when the service comes back every subscription
 // catches up from its own seq.
-const { isSafeName } = require('./ids');
+const { isRunId } = require('./ids');
 const { WorkerUnavailable } = require('./worker');
 
 const room = (run) => `run:${run}`;
@@ -78,7 +78,7 @@ function attachRelay(io, worker) {
     socket.on('subscribe', async (payload, ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
       const { run, after = 0 } = payload && typeof payload === 'object' ? payload : {};
-      if (!isSafeName(run)) return reply({ ok: false, error: 'subscribe needs {run: a run id, after}' });
+      if (!isRunId(run)) return reply({ ok: false, error: 'subscribe needs {run: a run id, after}' });
       if (!Number.isSafeInteger(after) || after < 0) {
         return reply({ ok: false, error: 'after must be the last seq seen (an integer, 0 for all)' });
       }
@@ -95,12 +95,12 @@ function attachRelay(io, worker) {
     });
 
     socket.on('unsubscribe', (payload) => {
-      if (payload && isSafeName(payload.run)) unsubscribe(socket, payload.run);
+      if (payload && isRunId(payload.run)) unsubscribe(socket, payload.run);
     });
   });
 
   worker.on('run_event', (msg) => {
-    if (!msg || !isSafeName(msg.run) || !Number.isSafeInteger(msg.seq)) return;
+    if (!msg || !isRunId(msg.run) || !Number.isSafeInteger(msg.seq)) return;
     for (const id of io.sockets.adapter.rooms.get(room(msg.run)) ?? []) {
       const socket = io.sockets.sockets.get(id);
       const sub = socket && subscriptions(socket).get(msg.run);

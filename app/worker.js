@@ -8,14 +8,15 @@ const http = require('node:http');
 const https = require('node:https');
 const { EventEmitter } = require('node:events');
 const { io } = require('socket.io-client');
-const { COMMANDS } = require('./protocol');
+const { COMMANDS, STOP_TIMEOUT_S } = require('./protocol');
 const { spawnService, terminate } = require('./worker-process');
 
-// Commands carry images of up to 20 MB (stylize, save_texture); socket.io-client over ws
+// Commands carry images up to the upload limit (stylize, save_texture); socket.io-client over ws
 // accepts up to 100 MB by default, the service sets its own limit.
 const BACKOFF = { initialMs: 500, maxMs: 10000, stableMs: 30000 };
 const CONNECT_GRACE_MS = 15000; // a live process we cannot (re)connect to for this long is restarted
-const STOP_TIMEOUT_MS = 90000; // the service waits up to 60 s for its trainers to checkpoint
+// The service waits this long for its trainers to checkpoint; Node gives it half as long again.
+const STOP_TIMEOUT_MS = STOP_TIMEOUT_S * 1500;
 
 class WorkerUnavailable extends Error {}
 class WorkerTimeout extends Error {}

@@ -33,7 +33,7 @@ def run(plan, a, out):
     events = [json.loads(line) for line in open(Path(out) / 'events.jsonl')]
     config = json.load(open(Path(out) / 'config.json'))
     rates = [e['images_per_s'] for e in events if e['type'] == 'iteration' and e['images_per_s']]
-    return config['workers'], config['device_name'], statistics.median(rates[len(rates) // 3:])
+    return config['derived']['workers'], config['derived']['device_name'], statistics.median(rates[len(rates) // 3:])
 
 
 def main():

@@ -26,7 +26,8 @@ class Norm(nn.Module):
 
     `instance` normalises each image by its own statistics. `batch` (the paper) normalises over
     the batch while training, but over each image alone at inference: a Texture Network's
-    stored running statistics give a flat, wrong image (see the spec), so none are kept.
+    stored running statistics give a flat, wrong image (the authors' released networks do:
+    their stored statistics were never meant for single images), so none are kept.
     """
 
     def __init__(self, channels: int, kind: str = 'instance'):
@@ -82,7 +83,7 @@ class JoinBlock(nn.Module):
         self.convs = nn.Sequential(ConvBlock(channels, channels, norm), ConvBlock(channels, channels, norm))
 
     def forward(self, deep, branch):
-        deep = F.interpolate(deep, scale_factor=2, mode='nearest')
+        deep = F.interpolate(deep, scale_factor=2.0, mode='nearest')
         return self.convs(torch.cat([self.norm_deep(deep), self.norm_branch(branch)], 1))
 
 

@@ -11,16 +11,22 @@ finds the s that makes that true again in any units, so the weights keep their m
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from .vgg import VGGFeatures
 
-STYLE_LAYERS = ('relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1')
+# The layers and the seed's weights are the product's settings too (the wizard and the command
+# line show them): defined once, in worker/settings.json.
+_SETTINGS = json.loads((Path(__file__).resolve().parents[1] / 'worker' / 'settings.json').read_text())['settings']
+STYLE_LAYERS = tuple(_SETTINGS['style_weights']['labels'])
 CONTENT_LAYER = 'relu4_2'
-DEFAULT_STYLE_WEIGHTS = (5.0, 6.0, 2.0, 2.0, 2.0)
-DEFAULT_CONTENT_WEIGHT = 1e3
+DEFAULT_STYLE_WEIGHTS = tuple(float(w) for w in _SETTINGS['style_weights']['default'])
+DEFAULT_CONTENT_WEIGHT = float(_SETTINGS['content_weight']['default'])
 # What `calibrate` measures the style term against: the first training batch through the
 # initial generator (step 1's own output, so the first iteration's losses show the balance).
 # The other candidate, a mid-grey image against the photos, was measured and rejected: its

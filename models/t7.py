@@ -3,7 +3,8 @@
 The four networks of the paper's code (DmitryUlyanov/texture_nets, branch `texture_nets_v1`:
 mosaic, starry, pleades, turner) are the 5-scale, 8-channel generator with batch norm, so
 they load into `Generator(scales=5, channels=8, norm='batch', noise=1.0)`, giving the same
-function as the authors' network with RGB in [0, 1] at both ends (see TEXTURE_NETWORKS.md).
+function as the authors' network with RGB in [0, 1] at both ends (tests/python/test_t7.py checks
+it against the authors' own outputs).
 
 Torch layout. The root nn.Sequential holds nn.Concat(2)(deeper, new branch) and the join's conv
 blocks; the deeper path is itself such a Sequential, nested down to the coarsest branch, so a

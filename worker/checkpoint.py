@@ -3,8 +3,9 @@
 model.pth      {'format': 'tn-studio-generator', 'version': 1, 'generator': Generator.config,
                 'state_dict': ..., 'iteration': int, 'texture': str, 'train': {settings, and the
                 style_scale it trained with: enough to rebuild its objective}}
-checkpoint     everything in model.pth plus 'optimizer', 'scheduler', 'scaler', 'rng' and
-               'config' (every training setting): enough to resume exactly.
+checkpoint     everything in model.pth plus 'optimizer', 'scheduler', 'scaler', 'rng',
+               'config' (every setting asked for) and 'derived' (what the trainer found, the
+               style scale among it): enough to resume exactly.
 *.t7           the authors' released Torch 7 generators, imported by models.t7.
 
 Every file is written atomically (worker.atomic).
@@ -24,6 +25,7 @@ from .atomic import atomic_write
 
 FORMAT = 'tn-studio-generator'
 VERSION = 1
+MODEL_KEYS = ('format', 'version', 'generator', 'state_dict', 'iteration', 'texture', 'train')  # model.pth's
 
 
 def unwrap(model):
@@ -32,15 +34,18 @@ def unwrap(model):
     return getattr(model, '_orig_mod', model)
 
 
-def model_record(generator, iteration: int, config: dict) -> dict:
+def model_record(generator, iteration: int, config: dict, derived: dict | None = None) -> dict:
+    """`config`: the settings the run was asked for; `derived`: what the trainer found."""
     g = unwrap(generator)
+    derived = derived or {}
     return {
         'format': FORMAT, 'version': VERSION, 'generator': dict(g.config),
         'state_dict': {k: v.detach().cpu() for k, v in g.state_dict().items()},
         'iteration': iteration, 'texture': config.get('texture'),
         'train': {**{k: config.get(k) for k in ('image_size', 'style_size', 'style_weights', 'content_weight',
-                                                'noise', 'norm', 'lr', 'batch_size', 'vgg_weights', 'texture_path')},
-                  'style_scale': config.get('calibration', {}).get('style_scale', 1.0)},
+                                                'noise', 'norm', 'lr', 'batch_size', 'vgg_weights')},
+                  'texture_path': derived.get('texture_path'),
+                  'style_scale': derived.get('calibration', {}).get('style_scale', 1.0)},
     }
 
 
@@ -60,6 +65,10 @@ def list_checkpoints(run_dir) -> list[Path]:
     """Checkpoints of a run, oldest first."""
     folder = Path(run_dir) / 'checkpoints'
     return sorted(p for p in folder.glob('iter_*.pth') if re.fullmatch(r'iter_\d+\.pth', p.name))
+
+
+def checkpoints_by_iteration(run_dir) -> dict[int, Path]:
+    return {int(p.stem.split('_')[1]): p for p in list_checkpoints(run_dir)}
 
 
 def find_checkpoint(spec) -> Path:
@@ -97,3 +106,20 @@ def load_generator(path) -> Generator:
     g = Generator(**rec['generator'])
     g.load_state_dict(rec['state_dict'])
     return g.eval()
+
+
+def promote(checkpoint: Path, run_dir: Path) -> dict:
+    """Make a checkpoint the run's model.pth: the endpoint chosen by eye is often not the last.
+    The model it replaces stays beside it as model-iter_N.pth. Both writes are atomic, and the
+    old model is kept before the new one takes its place, so no step loses a model."""
+    record = load_record(checkpoint)
+    target = Path(run_dir) / 'model.pth'
+    previous = None
+    if target.exists():
+        old = load_record(target)
+        previous = target.with_name(f'model-iter_{old.get("iteration", 0):07d}.pth')
+        if not previous.exists():
+            data = target.read_bytes()
+            atomic_write(previous, lambda f: f.write(data))
+    save({k: record[k] for k in MODEL_KEYS if k in record}, target)
+    return {'iteration': record['iteration'], 'previous': previous.name if previous else None}

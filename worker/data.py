@@ -16,11 +16,11 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from . import REPO
 from .images import ImageError, check_image, is_image_name, open_rgb, to_tensor
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / 'samples'
 
 

@@ -1,24 +1,9 @@
 """The event log of a run: `events.jsonl` in the run folder, one JSON object a line.
 
-The names are defined once, in protocol.json (read here and by Node); the worker service and
-Node relay events unchanged. Every event has `type` and `time` (Unix seconds). Paths are relative to the run
-folder.
-
-| type        | fields                                                                        |
-|-------------|-------------------------------------------------------------------------------|
-| start       | iteration (first to run), iterations (total), device, resumed (bool), run_dir, |
-|             | style_scale (s), start_balance (style:content at the start; null if unknown)  |
-| iteration   | iteration, style, content, total, lr, images_per_s, eta_s                      |
-| preview     | iteration, path (PNG: the fixed held-out photos, stylized, side by side)       |
-| checkpoint  | iteration, path                                                                |
-| eval        | iteration (0: before training), style, content, total: mean losses of the     |
-|             | held-out photos (never trained on), at the start and at each checkpoint        |
-| download    | what, done, total (bytes): a first run fetching the VGG-19 weights, each second |
-| warning     | message                                                                       |
-| done        | iteration, stopped (bool: ended early by a stop request), model (path)         |
-| error       | message                                                                       |
-
-`iteration` counts completed optimiser steps, from 1.
+The event types and their fields are defined once, in protocol.json (read by worker/protocol.py
+and by Node); README.md, *Events*, says what each means. The worker service and Node relay
+events unchanged. Every event has `type` and `time` (Unix seconds); paths are relative to the run
+folder; `iteration` counts completed optimiser steps, from 1.
 """
 from __future__ import annotations
 
@@ -29,9 +14,8 @@ import time
 from pathlib import Path
 
 from .atomic import atomic_write
+from .protocol import EVENT_FIELDS
 
-EVENT_FIELDS = {k: tuple(v) for k, v in
-                json.loads((Path(__file__).with_name('protocol.json')).read_text())['events'].items()}
 FILENAME = 'events.jsonl'
 
 

@@ -27,7 +27,9 @@ from .checkpoint import load_record
 from .data import DatasetError, resolve_texture
 from .images import ImageError, open_rgb, resize_long_side, save_image, to_image, to_tensor
 from .stylize import resolve_model
-from .train import DEFAULTS, UsageError, _floats, _scale, load_texture
+from .config import DEFAULTS, _floats, _scale
+from .errors import UsageError
+from .train import load_texture
 
 log = logging.getLogger('tn.optimize')
 LBFGS_ROUND = 20

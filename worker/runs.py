@@ -2,8 +2,8 @@
 
 A run is a folder under the runs directory. The trainer writes the record (events.jsonl,
 checkpoints, previews, model.pth); the service adds only what the trainer cannot know:
-request.json (the settings asked for), trainer.pid, trainer.log (its stdout and stderr) and
-exit.json (its exit code). A run's state is derived from these files and the process, so a
+request.json (the settings asked for), trainer.pid, trainer.log (its stdout and stderr),
+exit.json (its exit code) and model.json (which checkpoint a user made the model, if one did). A run's state is derived from these files and the process, so a
 restarted service finds every run as it was, and re-attaches to trainers still running.
 """
 from __future__ import annotations
@@ -22,18 +22,18 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from . import REPO
 from .atomic import write_json
-from .data import DatasetError, resolve_data_dir, resolve_texture, scan_folder
+from .data import DatasetError, resolve_data_dir, scan_folder
 from .events import FILENAME as EVENTS, EventLog, read_events
-from .checkpoint import list_checkpoints
-from .train import DEFAULTS, RESUMABLE_OVERRIDES, UsageError, argv_from_config
+from .checkpoint import checkpoints_by_iteration, promote
+from .protocol import ACTIVE, RUN_ID, STOP_TIMEOUT
+from .config import DEFAULTS, RESUMABLE, argv_from_config
+from .errors import Conflict, NotFound, UsageError
 
 log = logging.getLogger('tn.runs')
-REPO = Path(__file__).resolve().parents[1]
-RUN_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$')
-STOP_TIMEOUT = float(os.environ.get('TN_STOP_TIMEOUT', 60))
 POLL = 0.05  # seconds between looks at running trainers: the event latency floor
-ACTIVE = ('queued', 'running', 'stopping')  # states in which a run's folder is still being written
+FACTS = ('start', 'checkpoint', 'done', 'error')  # events that change a RunInfo beyond its progress
 _rev_lock = threading.Lock()
 _last_rev = 0
 
@@ -46,6 +46,12 @@ def _next_rev() -> int:
     with _rev_lock:
         _last_rev = max(_last_rev + 1, time.time_ns() // 1000)
         return _last_rev
+
+
+def continue_to(iteration: int, total: int) -> int:
+    """Where a run continued from a checkpoint trains to by default: its own end if it stopped
+    early, else as many iterations again. RunInfo gives it with each checkpoint (the dialog shows it)."""
+    return total if iteration < total else iteration + total
 
 
 def _alive(pid: int) -> bool:
@@ -101,6 +107,7 @@ class Run:
             s.setdefault('started', event['time'])
             s['iterations'] = event['iterations']
             s['device'] = event['device']
+            s.setdefault('calibration', {k: event.get(k) for k in ('style_scale', 'start_balance')})
         elif t == 'preview':
             s['latest_preview'] = event['path']
         elif t == 'checkpoint':
@@ -143,21 +150,49 @@ class Run:
             pass
         request = self.request
         s = self.summary
+        total = s.get('iterations', request.get('config', {}).get('iterations', DEFAULTS['iterations']))
         return {
             'id': self.id, 'rev': rev, 'state': self.state(self.id in queue),
             'created': request.get('created'), 'started': s.get('started'), 'finished': s.get('finished'),
             'texture': request.get('config', {}).get('texture'),
             'config': request.get('config', {}), 'iteration': s.get('iteration', 0),
-            'iterations': s.get('iterations', request.get('config', {}).get('iterations')),
+            'iterations': total, 'device': s.get('device'),
+            **s.get('calibration', {'style_scale': None, 'start_balance': None}),
             'losses': s.get('losses'), 'images_per_s': s.get('images_per_s'), 'eta_s': s.get('eta_s'),
-            'latest_preview': s.get('latest_preview'), 'checkpoints': s.get('checkpoints', []),
+            'latest_preview': s.get('latest_preview'),
+            'checkpoints': [{**c, 'continue_to': continue_to(c['iteration'], total)} for c in s.get('checkpoints', [])],
             'model': 'model.pth' if (self.folder / 'model.pth').exists() else None,
+            'model_iteration': self.model_iteration(),
             'error': s.get('error'), 'exit_code': exit_info.get('exit_code'),
             'stderr_tail': exit_info.get('stderr_tail'),
             'queue_position': queue.index(self.id) + 1 if self.id in queue else None,
+            'sweep': request.get('sweep'),
             'resumed_from': {k: v for k, v in request['resume_from'].items() if k != 'checkpoint'}
             if 'resume_from' in request else None,
         }
+
+    def model_iteration(self) -> int | None:
+        """Which iteration model.pth holds: the one chosen by eye (model.json), else the end."""
+        if not (self.folder / 'model.pth').exists():
+            return None
+        try:
+            return json.loads((self.folder / 'model.json').read_text())['iteration']
+        except (OSError, ValueError, KeyError):
+            return self.summary.get('done', {}).get('iteration')
+
+    def model_path(self, checkpoint: str | None = None) -> Path:
+        """The network to stylize with: a named checkpoint, else the model, else the latest checkpoint."""
+        if checkpoint:
+            path = self.folder / 'checkpoints' / Path(str(checkpoint)).name
+            if not path.is_file():
+                raise NotFound(f'run {self.id} has no checkpoint {checkpoint!r}')
+            return path
+        if (self.folder / 'model.pth').is_file():
+            return self.folder / 'model.pth'
+        found = checkpoints_by_iteration(self.folder)
+        if not found:
+            raise NotFound(f'run {self.id} has no model or checkpoint yet')
+        return found[max(found)]
 
     def read_new_events(self):
         """Complete lines appended to events.jsonl since the last call, as (seq, event)."""
@@ -189,9 +224,9 @@ class RunManager:
     `on_deleted(run_id)` from the command's.
     """
 
-    def __init__(self, runs_dir, uploads_dir, on_event, on_state, on_deleted=lambda run_id: None, slots=None):
+    def __init__(self, runs_dir, textures, on_event, on_state, on_deleted=lambda run_id: None, slots=None):
         self.runs_dir = Path(runs_dir)
-        self.uploads_dir = Path(uploads_dir)
+        self.textures = textures
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self.on_event, self.on_state, self.on_deleted = on_event, on_state, on_deleted
         self.lock = threading.RLock()
@@ -235,6 +270,22 @@ class RunManager:
 
     def create(self, config: dict) -> dict:
         """Validate a run's settings as the trainer would, then queue it."""
+        return self._queue_new(*self._checked(config))
+
+    def create_sweep(self, config: dict, setting, values, name=None) -> dict:
+        """Queue one run per value of `setting`, everything else equal, grouped as a sweep (each
+        RunInfo's `sweep`). Every run is checked before any is queued."""
+        from .sweep import check_sweep, new_id
+        key, values = check_sweep(setting, values)
+        checked = [self._checked({**config, key: value}) for value in values]
+        name = str(name or '').strip()[:80] or f'{key} sweep'
+        sweep = {'id': new_id(), 'name': name, 'setting': key, 'values': values}
+        runs = [self._queue_new(*c, sweep={**sweep, 'value': value, 'index': i})
+                for i, (c, value) in enumerate(zip(checked, values))]
+        return {'sweep': sweep, 'runs': runs}
+
+    def _checked(self, config: dict) -> tuple[dict, int, Path]:
+        """(settings, GPUs, texture file) of a new run, checked as the trainer checks them."""
         config = dict(config)
         gpus = int(config.pop('gpus', 1) or 1)
         if 'data_dir' not in config or 'texture' not in config:
@@ -244,17 +295,20 @@ class RunManager:
             # trainer scans it again; a full scan of a big folder on a slow disk could outlast
             # the request that creates the run.
             scan_folder(resolve_data_dir(str(config['data_dir'])), limit=1)
-            texture = self.resolve_texture(str(config['texture']))
-        except DatasetError as e:
+            texture = self.textures.path(str(config['texture']))
+        except (DatasetError, NotFound) as e:  # a setting of the new run, not a missing resource
             raise UsageError(str(e)) from None
         config.pop('out', None)
         argv_from_config({**config, 'texture': str(texture)})
         if gpus > 1 and (self.cpu_only or gpus > len(self._all_slots())):
             raise UsageError(f'{gpus} GPUs asked for; this machine has '
                              f'{0 if self.cpu_only else len(self._all_slots())}')
+        return config, gpus, texture
+
+    def _queue_new(self, config: dict, gpus: int, texture: Path, **extra) -> dict:
         folder = self._new_folder(config['texture'])
         write_json(folder / 'request.json', {
-            'config': config, 'gpus': gpus, 'created': time.time(), 'texture_path': str(texture)})
+            'config': config, 'gpus': gpus, 'created': time.time(), 'texture_path': str(texture), **extra})
         return self._enqueue(folder)
 
     def continue_run(self, run_id: str, iteration=None, iterations=None) -> dict:
@@ -264,18 +318,18 @@ class RunManager:
         with self.lock:
             state = source.state(run_id in self.queue)
         if state in ACTIVE:
-            raise UsageError(f'run {run_id} is {state}: stop it, or wait for it to end, before continuing it')
-        checkpoints = {int(p.stem.split('_')[1]): p for p in list_checkpoints(source.folder)}
+            raise Conflict(f'run {run_id} is {state}: stop it, or wait for it to end, before continuing it')
+        checkpoints = checkpoints_by_iteration(source.folder)
         if not checkpoints:
-            raise UsageError(f'run {run_id} has no checkpoint to continue from')
+            raise Conflict(f'run {run_id} has no checkpoint to continue from')
         if iteration is None:
             iteration = max(checkpoints)
         if not isinstance(iteration, int) or iteration not in checkpoints:
-            raise UsageError(f'run {run_id} has no checkpoint at iteration {iteration}; '
+            raise NotFound(f'run {run_id} has no checkpoint at iteration {iteration}; '
                              f'it has {", ".join(map(str, sorted(checkpoints)))}')
         request = source.request
         total = request['config'].get('iterations', DEFAULTS['iterations'])
-        iterations = iterations if iterations is not None else (total if iteration < total else iteration + total)
+        iterations = iterations if iterations is not None else continue_to(iteration, total)
         if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations <= iteration:
             raise UsageError(f'iterations must be a whole number above the checkpoint\'s {iteration} '
                              f'(it is the total, counted from the start of the first run)')
@@ -313,7 +367,7 @@ class RunManager:
         checkpoint and what a resume may change."""
         request = run.request
         if 'resume_from' in request:
-            overrides = {k: v for k, v in request['config'].items() if k in RESUMABLE_OVERRIDES}
+            overrides = {k: v for k, v in request['config'].items() if k in RESUMABLE}
             return {**overrides, 'resume': request['resume_from']['checkpoint'], 'out': str(run.folder)}
         return {**request['config'], 'texture': request['texture_path'], 'out': str(run.folder)}
 
@@ -323,16 +377,37 @@ class RunManager:
         with self.lock:
             state = run.state(run_id in self.queue)
             if state in ACTIVE:
-                raise UsageError(f'run {run_id} is {state}: stop it before deleting it')
+                raise Conflict(f'run {run_id} is {state}: stop it before deleting it')
             waiting = [r.id for r in self.runs.values() if r.id in self.queue or r.running
                        if r.request.get('resume_from', {}).get('run') == run_id]
             if waiting:
-                raise UsageError(f'run {waiting[0]} continues from this run\'s checkpoint: '
+                raise Conflict(f'run {waiting[0]} continues from this run\'s checkpoint: '
                                  f'delete this one after that run has ended')
             del self.runs[run_id]
         shutil.rmtree(run.folder)
         log.info('deleted run %s', run_id)
         self.on_deleted(run_id)
+
+    def use_checkpoint(self, run_id: str, iteration) -> dict:
+        """Make an ended run's checkpoint its model.pth (the previous model kept beside it)."""
+        run = self.get_run(run_id)
+        with self.lock:
+            state = run.state(run_id in self.queue)
+        if state in ACTIVE:
+            raise Conflict(f'run {run_id} is {state}: its trainer writes model.pth as it ends; '
+                           'choose the model after that')
+        checkpoints = checkpoints_by_iteration(run.folder)
+        if isinstance(iteration, bool) or not isinstance(iteration, int) or iteration not in checkpoints:
+            raise NotFound(f'run {run_id} has no checkpoint at iteration {iteration}; '
+                           f'it has {", ".join(map(str, sorted(checkpoints))) or "none"}')
+        result = promote(checkpoints[iteration], run.folder)
+        write_json(run.folder / 'model.json', {'iteration': iteration, 'chosen': time.time(),
+                                                'previous': result['previous']})
+        log.info('run %s: model.pth is now iteration %d', run_id, iteration)
+        with self.lock:
+            info = run.info(self.queue)
+        self.on_state(info)
+        return {'run': info, 'previous': result['previous']}
 
     def stop(self, run_id: str) -> dict:
         run = self.get_run(run_id)
@@ -351,7 +426,7 @@ class RunManager:
     def get_run(self, run_id: str) -> Run:
         with self.lock:
             if not isinstance(run_id, str) or run_id not in self.runs:
-                raise KeyError(f'no run {run_id!r}')
+                raise NotFound(f'no run {run_id!r}')
             return self.runs[run_id]
 
     def info(self, run_id: str) -> dict:
@@ -367,15 +442,6 @@ class RunManager:
         with self.lock:  # the monitor cannot relay a line between our read and its own
             events = read_events(run.folder / EVENTS)[: run.seq]
         return [{'seq': i, 'event': e} for i, e in enumerate(events, 1) if i > after]
-
-    def resolve_texture(self, name: str) -> Path:
-        """A built-in texture name, or the name of an uploaded one. Never an arbitrary path."""
-        uploaded = [p for p in (self.uploads_dir / 'textures').glob('*') if p.stem == name]
-        if uploaded:
-            return uploaded[0]
-        if '/' in name or name.startswith('.'):
-            raise DatasetError(f'texture {name!r}: choose a built-in texture or upload one')
-        return resolve_texture(name)
 
     def shutdown(self):
         """Stop every trainer gracefully (checkpoint + model), waiting up to STOP_TIMEOUT."""
@@ -444,51 +510,77 @@ class RunManager:
             time.sleep(POLL)
 
     def _tick(self):
-        changed = []
         with self.lock:
+            news, ended = [], []
             for run in self.runs.values():
                 if run.process is None and run.pid is None:
                     continue
-                for seq, event in run.read_new_events():
-                    self.on_event(run.id, seq, event)
+                if self._relay(run):
+                    news.append(run)
                 if run.running:
-                    if run.stop_requested_at and time.time() - run.stop_requested_at > STOP_TIMEOUT:
-                        log.warning('run %s did not stop in %ss: killing it', run.id, STOP_TIMEOUT)
-                        os.killpg(run.trainer_pid, signal.SIGKILL)
-                    continue
-                code = run.process.returncode if run.process else None
-                if 'done' not in run.summary and run.stop_requested_at and code == -signal.SIGTERM:
-                    # Stopped while starting up, before its own SIGTERM handler was in place:
-                    # stopped as asked, with nothing to keep.
-                    EventLog(run.folder).emit('done', iteration=run.summary.get('iteration', 0), stopped=True, model=None)
-                    write_json(run.folder / 'exit.json', {'exit_code': code, 'stderr_tail': ''})
-                elif code not in (0, None) or 'done' not in run.summary:
-                    self._mark_failed(run, code, None if run.process else
-                                      'the trainer ended while the worker service was restarting')
+                    self._kill_if_overdue(run)
                 else:
-                    write_json(run.folder / 'exit.json', {'exit_code': code, 'stderr_tail': ''})
-                for seq, event in run.read_new_events():
-                    self.on_event(run.id, seq, event)
-                self.free += run.slots
-                run.process, run.pid, run.slots, run.stop_requested_at = None, None, [], None
-                changed.append(run)
-            while self.queue and not self._closing:
-                run = self.runs[self.queue[0]]
-                # One run per GPU (a multi-GPU run takes several), or one at a time on the CPU.
-                want = 1 if self.cpu_only else run.request.get('gpus', 1)
-                if len(self.free) < want:
-                    break
-                slots = self.free[:want]
-                self.queue.pop(0)
-                self.free = [s for s in self.free if s not in slots]
-                try:
-                    self._start(run, slots)
-                except Exception as e:  # e.g. settings valid yesterday, texture deleted today
-                    self.free += slots
-                    EventLog(run.folder).emit('error', message=f'could not start: {e}')
-                    run.read_new_events()
-                changed.append(run)
-            infos = [r.info(self.queue) for r in changed] + (
-                [self.runs[q].info(self.queue) for q in self.queue] if changed else [])
+                    self._reap(run)
+                    ended.append(run)
+            started = self._start_queued()
+            changed = dict.fromkeys(news + ended + started)  # in order, once each
+            if ended or started:  # the queue moved
+                changed.update(dict.fromkeys(self.runs[q] for q in self.queue))
+            infos = [run.info(self.queue) for run in changed]
         for info in infos:
             self.on_state(info)
+
+    def _relay(self, run: Run) -> bool:
+        """Relay a trainer's new events; True if one changed the run's facts (RunInfo), not only
+        its progress: browsers get a run_state then, and follow progress from the events."""
+        facts = False
+        for seq, event in run.read_new_events():
+            self.on_event(run.id, seq, event)
+            facts |= event['type'] in FACTS
+        return facts
+
+    def _kill_if_overdue(self, run: Run):
+        if run.stop_requested_at and time.time() - run.stop_requested_at > STOP_TIMEOUT:
+            log.warning('run %s did not stop in %ss: killing it', run.id, STOP_TIMEOUT)
+            os.killpg(run.trainer_pid, signal.SIGKILL)
+
+    def _reap(self, run: Run):
+        """A trainer has ended: record how, relay its last events, free its device slots."""
+        self._record_exit(run)
+        self._relay(run)
+        self.free += run.slots
+        run.process, run.pid, run.slots, run.stop_requested_at = None, None, [], None
+
+    def _record_exit(self, run: Run):
+        code = run.process.returncode if run.process else None
+        if 'done' not in run.summary and run.stop_requested_at and code == -signal.SIGTERM:
+            # Stopped while starting up, before its own SIGTERM handler was in place:
+            # stopped as asked, with nothing to keep.
+            EventLog(run.folder).emit('done', iteration=run.summary.get('iteration', 0), stopped=True, model=None)
+            write_json(run.folder / 'exit.json', {'exit_code': code, 'stderr_tail': ''})
+        elif code not in (0, None) or 'done' not in run.summary:
+            self._mark_failed(run, code, None if run.process else
+                              'the trainer ended while the worker service was restarting')
+        else:
+            write_json(run.folder / 'exit.json', {'exit_code': code, 'stderr_tail': ''})
+
+    def _start_queued(self) -> list[Run]:
+        """Start queued runs, oldest first, while there are device slots for them: one run per
+        GPU (a multi-GPU run takes several), or one at a time on the CPU."""
+        started = []
+        while self.queue and not self._closing:
+            run = self.runs[self.queue[0]]
+            want = 1 if self.cpu_only else run.request.get('gpus', 1)
+            if len(self.free) < want:
+                break
+            slots = self.free[:want]
+            self.queue.pop(0)
+            self.free = [s for s in self.free if s not in slots]
+            try:
+                self._start(run, slots)
+            except Exception as e:  # e.g. settings valid yesterday, texture deleted today
+                self.free += slots
+                EventLog(run.folder).emit('error', message=f'could not start: {e}')
+                run.read_new_events()
+            started.append(run)
+        return started

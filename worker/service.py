@@ -8,57 +8,32 @@ from __future__ import annotations
 
 import argparse
 import hmac
-import io
 import json
 import logging
 import os
-import re
 import signal
 import sys
 import threading
-import time
-from collections import OrderedDict
-from pathlib import Path
 
-from flask import Flask, abort, request, send_from_directory
+from flask import Flask, abort, request, send_file, send_from_directory
 from flask_socketio import SocketIO
-from PIL import Image
 
+from . import REPO
 from .atomic import DISK_FULL
-from .data import SAMPLES, DatasetError, resolve_data_dir, scan_folder
-from .images import EXTENSIONS, ImageError, check_image, open_rgb
-from .runs import REPO, RUN_ID, RunManager
-from .train import UsageError
+from .commands import Commands, Models
+from .errors import NotFound, UsageError
+from .jobs import VideoJobs
+from .protocol import PROTOCOL, RUN_ID, UPLOAD_BYTES
+from .runs import RunManager
+from .textures import Textures
 
 log = logging.getLogger('tn.service')
-MAX_UPLOAD = 20 * 2**20
-THUMBNAILS = 6
-
-
-class Models:
-    """Generators kept in memory (least recently used out), so a second stylize is fast."""
-
-    def __init__(self, size=4):
-        self.size, self.cache, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, path: Path):
-        import torch
-        from .checkpoint import load_generator
-        key = (str(path), path.stat().st_mtime_ns)
-        with self.lock:
-            if key not in self.cache:
-                device = 'cuda' if torch.cuda.is_available() else 'cpu'
-                self.cache[key] = load_generator(path).to(device)
-                while len(self.cache) > self.size:
-                    self.cache.popitem(last=False)
-            self.cache.move_to_end(key)
-            return self.cache[key]
 
 
 def _send_whole_packets(server):
     """python-socketio sends a binary packet as its header, then each attachment, as separate
-    engine.io messages. Two threads sending to one client at once (the run monitor relaying a
-    preview, a command answering with a stylized image) could interleave those, and the client
+    engine.io messages. Two threads sending to one client at once (the run monitor relaying an
+    event, a command answering with a stylized image) could interleave those, and the client
     would pair an image with the wrong message or drop it. One lock around both ways a packet
     leaves (emits go through the client manager, acks through _send_packet) keeps each whole."""
     lock = threading.RLock()
@@ -72,33 +47,34 @@ def _send_whole_packets(server):
     server._send_packet = whole(server._send_packet)
 
 
+def refusal(name: str, e: Exception) -> dict:
+    """The ack of a command that raised: {ok: False, kind, error} (kinds: protocol.json `errors`)."""
+    if isinstance(e, UsageError):
+        return {'ok': False, 'kind': e.kind, 'error': str(e)}
+    if isinstance(e, ValueError):  # a bad dataset or image (DatasetError, ImageError), a bad number
+        return {'ok': False, 'kind': 'invalid', 'error': str(e)}
+    if isinstance(e, OSError) and e.errno in DISK_FULL:
+        return {'ok': False, 'kind': 'disk_full',
+                'error': f'no room to write {e.filename or "a file"}: the disk is full. Free some space, then try again.'}
+    log.exception('%s failed', name)
+    return {'ok': False, 'kind': 'failed', 'error': f'{name} failed: {type(e).__name__}: {e}'}
+
+
 def create_service(runs_dir, uploads_dir, token: str):
+    """The Flask app and its socket.io server, wired to the runs, the textures and the commands."""
     app = Flask(__name__)
-    app.config['MAX_CONTENT_LENGTH'] = MAX_UPLOAD
-    socketio = SocketIO(app, async_mode='threading', max_http_buffer_size=MAX_UPLOAD + 2**20,
+    app.config['MAX_CONTENT_LENGTH'] = UPLOAD_BYTES
+    socketio = SocketIO(app, async_mode='threading', max_http_buffer_size=UPLOAD_BYTES + 2**20,
                         cors_allowed_origins=[])
     _send_whole_packets(socketio.server)
-    uploads_dir = Path(uploads_dir)
-    textures_dir = uploads_dir / 'textures'
-    textures_dir.mkdir(parents=True, exist_ok=True)
-    models = Models()
-
-    def on_event(run_id, seq, event):
-        payload = {'run': run_id, 'seq': seq, 'event': event}
-        if event['type'] == 'preview':
-            try:  # previews go as binary, not base64: socket.io sends bytes as attachments
-                payload['image'] = (manager.runs_dir / run_id / event['path']).read_bytes()
-            except OSError:
-                pass
-        socketio.emit('run_event', payload)
-
-    def on_state(info):
-        socketio.emit('run_state', {'run': info})
-
-    def on_deleted(run_id):
-        socketio.emit('run_deleted', {'run': run_id})
-
-    manager = RunManager(runs_dir, uploads_dir, on_event, on_state, on_deleted)
+    textures = Textures(os.path.join(uploads_dir, 'textures'))
+    manager = RunManager(
+        runs_dir, textures,
+        on_event=lambda run_id, seq, event: socketio.emit('run_event', {'run': run_id, 'seq': seq, 'event': event}),
+        on_state=lambda info: socketio.emit('run_state', {'run': info}),
+        on_deleted=lambda run_id: socketio.emit('run_deleted', {'run': run_id}))
+    videos = VideoJobs(os.path.join(uploads_dir, 'videos'))
+    commands = Commands(manager, textures, Models(), videos)
 
     def authorised(given) -> bool:
         return isinstance(given, str) and hmac.compare_digest(given.encode(), token.encode())
@@ -108,147 +84,16 @@ def create_service(runs_dir, uploads_dir, token: str):
         if not authorised((auth or {}).get('token') if isinstance(auth, dict) else None):
             raise ConnectionRefusedError('a valid token is required')
 
-    def command(name):
-        """A socket.io command whose ack is {ok: True, ...} or {ok: False, error}."""
-        def register(fn):
-            def handler(data=None):
-                try:
-                    return {'ok': True, **fn(data if isinstance(data, dict) else {})}
-                except (UsageError, DatasetError, ImageError, KeyError, ValueError) as e:
-                    message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-                    return {'ok': False, 'error': message}
-                except OSError as e:
-                    if e.errno not in DISK_FULL:
-                        log.exception('%s failed', name)
-                        return {'ok': False, 'error': f'{name} failed: {e}'}
-                    return {'ok': False, 'error': f'no room to write {e.filename or "a file"}: the disk is full. '
-                                                  'Free some space, then try again.'}
-                except Exception as e:
-                    log.exception('%s failed', name)
-                    return {'ok': False, 'error': f'{name} failed: {type(e).__name__}: {e}'}
-            socketio.on_event(name, handler)
-            return fn
-        return register
+    def answer(name, fn):
+        def handler(data=None):
+            try:
+                return {'ok': True, **fn(data if isinstance(data, dict) else {})}
+            except Exception as e:
+                return refusal(name, e)
+        return handler
 
-    @command('start_run')
-    def start_run(data):
-        if not isinstance(data.get('config'), dict):
-            raise UsageError('start_run needs {config: {...}}')
-        return {'run': manager.create(data['config'])}
-
-    @command('continue_run')
-    def continue_run(data):
-        return {'run': manager.continue_run(data.get('run'), data.get('iteration'), data.get('iterations'))}
-
-    @command('delete_run')
-    def delete_run(data):
-        manager.delete(data.get('run'))
-        return {}
-
-    @command('stop_run')
-    def stop_run(data):
-        return {'run': manager.stop(data.get('run'))}
-
-    @command('list_runs')
-    def list_runs(data):
-        return manager.list()
-
-    @command('get_run')
-    def get_run(data):
-        return {'run': manager.info(data.get('run'))}
-
-    @command('history')
-    def history(data):
-        return {'events': manager.history(data.get('run'), int(data.get('after') or 0))}
-
-    @command('scan_dataset')
-    def scan_dataset(data):
-        path = str(data.get('path') or '').strip()
-        if not path:
-            raise UsageError('give the path of a folder of photos, or `sample` for the built-in set')
-        scan = scan_folder(resolve_data_dir(path))
-        thumbs = []
-        for path in scan.usable[:THUMBNAILS]:
-            im = open_rgb(path, min_side=96)
-            im.thumbnail((96, 96))
-            buf = io.BytesIO()
-            im.save(buf, 'JPEG', quality=80)
-            thumbs.append(buf.getvalue())
-        return {'folder': scan.folder, 'usable': len(scan.usable), 'skipped': len(scan.skipped),
-                'reasons': scan.reasons(), 'examples': [list(x) for x in scan.skipped[:10]], 'thumbnails': thumbs}
-
-    @command('device')
-    def device(data):
-        import torch
-        gpus = [{'index': i, 'name': torch.cuda.get_device_name(i),
-                 'memory_gb': round(torch.cuda.get_device_properties(i).total_memory / 2**30, 1)}
-                for i in range(torch.cuda.device_count())]
-        return {'device': {'kind': 'cuda' if gpus else 'cpu', 'gpus': gpus, 'cpus': os.cpu_count()}}
-
-    def texture_info(path: Path, builtin: bool):
-        with Image.open(path) as im:
-            return {'name': path.stem, 'builtin': builtin, 'width': im.width, 'height': im.height}
-
-    @command('list_textures')
-    def list_textures(data):
-        found = [texture_info(p, True) for p in sorted((SAMPLES / 'textures').iterdir()) if p.suffix in EXTENSIONS]
-        found += [texture_info(p, False) for p in sorted(textures_dir.iterdir()) if p.suffix in EXTENSIONS]
-        return {'textures': found}
-
-    @command('save_texture')
-    def save_texture(data):
-        blob, filename = data.get('data'), str(data.get('filename') or 'texture.png')
-        if not isinstance(blob, (bytes, bytearray)) or not blob:
-            raise ValueError('no image data was sent')
-        if len(blob) > MAX_UPLOAD:
-            raise ValueError(f'the image is over {MAX_UPLOAD // 2**20} MB; use a smaller one')
-        stem = re.sub(r'[^A-Za-z0-9_-]+', '-', Path(filename).stem).strip('-')[:40] or 'texture'
-        ext = Path(filename).suffix.lower() if Path(filename).suffix.lower() in EXTENSIONS else '.png'
-        builtin = {p.stem for p in (SAMPLES / 'textures').iterdir()}
-        name, n = stem, 1
-        while name in builtin or any(p.stem == name for p in textures_dir.iterdir()):
-            n += 1
-            name = f'{stem}-{n}'
-        tmp, final = textures_dir / f'.upload-{name}{ext}', textures_dir / f'{name}{ext}'
-        try:
-            tmp.write_bytes(blob)
-            check_image(tmp)
-            open_rgb(tmp)  # a full decode: a truncated upload is refused now, not mid-training
-            os.replace(tmp, final)
-        except ImageError as e:
-            raise ValueError(f'{filename} is not a usable image: {e}') from None
-        finally:
-            tmp.unlink(missing_ok=True)  # nothing half-written stays behind (a full disk, a bad image)
-        return {'texture': texture_info(final, False)}
-
-    @command('stylize')
-    def stylize_command(data):
-        from .stylize import stylize
-        run = manager.get_run(data.get('run'))
-        if data.get('checkpoint'):
-            name = Path(str(data['checkpoint'])).name
-            path = run.folder / 'checkpoints' / name
-        else:
-            path = run.folder / 'model.pth'
-            if not path.exists():
-                found = sorted((run.folder / 'checkpoints').glob('iter_*.pth'))
-                if not found:
-                    raise ValueError(f'run {run.id} has no model or checkpoint yet')
-                path = found[-1]
-        if not path.is_file():
-            raise ValueError(f'run {run.id} has no checkpoint {data["checkpoint"]!r}')
-        blob = data.get('image')
-        if not isinstance(blob, (bytes, bytearray)) or not blob:
-            raise ValueError('no image was sent')
-        photo = open_rgb(bytes(blob))
-        t = time.perf_counter()
-        size = int(data['size']) if data.get('size') else None
-        seed = int(data['seed']) if data.get('seed') is not None else 0
-        out = stylize(models.get(path), photo, float(data.get('noise', 1.0)), seed, size)
-        buf = io.BytesIO()
-        out.save(buf, 'PNG')
-        return {'image': buf.getvalue(), 'width': out.width, 'height': out.height,
-                'ms': round((time.perf_counter() - t) * 1000, 1)}
+    for name in PROTOCOL['commands']:
+        socketio.on_event(name, answer(name, getattr(commands, name)))
 
     # -- files over HTTP (Node proxies downloads; the token is a Bearer header) -------------
 
@@ -265,14 +110,21 @@ def create_service(runs_dir, uploads_dir, token: str):
         # send_from_directory refuses anything that resolves outside the run folder
         return send_from_directory(manager.runs_dir / run_id, sub, as_attachment=sub.endswith('.pth'))
 
+    @app.get('/videos/<job_id>')
+    def video_file(job_id):
+        require_token()
+        try:
+            return send_file(videos.output(job_id), mimetype='video/mp4')
+        except NotFound:
+            abort(404)
+
     @app.get('/textures/<name>')
     def texture_file(name):
         require_token()
-        for folder in (SAMPLES / 'textures', textures_dir):
-            for p in folder.iterdir():
-                if p.stem == name and p.suffix in EXTENSIONS:
-                    return send_from_directory(folder, p.name)
-        abort(404)
+        try:
+            return send_file(textures.path(name))
+        except NotFound:
+            abort(404)
 
     return app, socketio, manager
 

@@ -43,7 +43,7 @@ def style_signals(run_dir) -> tuple[dict, torch.Tensor, torch.Tensor, torch.Tens
     run_dir = Path(run_dir)
     config = json.loads((run_dir / 'config.json').read_text())
     model = run_dir / 'model.pth'
-    photos = torch.stack([load_crop(p, config['image_size']) for p in config['dataset']['preview_photos']])
+    photos = torch.stack([load_crop(p, config['image_size']) for p in config['derived']['dataset']['preview_photos']])
     objective = objective_of(model)
     with torch.no_grad():
         out = load_generator(model)(photos, generator=torch.Generator().manual_seed(0)).clamp(0, 1)

@@ -1,5 +1,8 @@
 """Stylize photos with a trained generator: `python -m worker.stylize --model M --input IMG_OR_DIR --output PATH`.
 
+A video in (--input clip.mp4 --output out.mp4) is stylized frame by frame with the same noise for
+every frame, its sound kept (worker.video).
+
 The model may be a model.pth, a checkpoint, or one of the authors' .t7 networks. Any size and
 aspect works; the output has the input's size unless --size (long side) is given. The noise
 factor is the style-strength control: 0 gives the clearest content, 1 is the training value,
@@ -24,6 +27,7 @@ from models.tiled import forward_tiled, halo
 
 from .checkpoint import load_generator
 from .images import EXTENSIONS, ImageError, is_image_name, open_rgb, resize_long_side, save_image, to_image, to_tensor
+from .video import VIDEO_EXTENSIONS, VideoError, is_video_name, stylize_video
 
 log = logging.getLogger('tn.stylize')
 # Peak memory of the untiled generator, per pixel (measured on the CPU, fp32: 3.6 GB for a
@@ -121,10 +125,12 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
     p = argparse.ArgumentParser(prog='python -m worker.stylize', description=__doc__.split('\n')[0])
     p.add_argument('--model', required=True, help='model.pth, a checkpoint, a run folder, or an authors\' .t7')
-    p.add_argument('--input', required=True, help='an image, or a folder of images')
-    p.add_argument('--output', required=True, help='an image path, or a folder')
+    p.add_argument('--input', required=True, help='an image, a folder of images, or a video')
+    p.add_argument('--output', required=True, help='an image path, a folder, or a video path')
     p.add_argument('--noise', type=float, default=1.0, help='noise factor: style strength (default 1)')
     p.add_argument('--seed', type=int, default=0, help='noise seed, for repeatable results (default 0)')
+    p.add_argument('--fresh_noise', action='store_true',
+                   help='video: a new noise draw for each frame (the texture boils; for comparison)')
     p.add_argument('--size', type=int, help='resize so the long side is this many px')
     p.add_argument('--preserve_colors', action='store_true', help="keep the photo's colours")
     p.add_argument('--device', choices=('auto', 'cpu', 'cuda'), default='auto')
@@ -135,8 +141,11 @@ def main(argv=None) -> int:
         log.error('--device cuda: PyTorch sees no CUDA GPU; use --device cpu')
         return 2
     device = torch.device('cuda' if args.device != 'cpu' and torch.cuda.is_available() else 'cpu')
+    budget = int(args.max_memory_gb * 2**30) if args.max_memory_gb else None
     try:
         generator = load_generator(resolve_model(args.model)).to(device)
+        if is_video_name(args.input):
+            return _video(generator, args, budget)
         pairs = _pairs(Path(args.input).expanduser(), Path(args.output).expanduser())
     except (ValueError, FileNotFoundError, OSError) as e:
         log.error('%s', e)
@@ -144,8 +153,7 @@ def main(argv=None) -> int:
     failed = 0
     for src, dst in pairs:
         try:
-            styled = stylize(generator, open_rgb(src), args.noise, args.seed, args.size, args.preserve_colors,
-                             int(args.max_memory_gb * 2**30) if args.max_memory_gb else None)
+            styled = stylize(generator, open_rgb(src), args.noise, args.seed, args.size, args.preserve_colors, budget)
         except ImageError as e:
             log.warning('skipped %s: %s', src, e)
             failed += 1
@@ -156,6 +164,30 @@ def main(argv=None) -> int:
     if failed == len(pairs):
         log.error('no image could be stylized')
         return 1
+    return 0
+
+
+def _video(generator, args, budget) -> int:
+    src, dst = Path(args.input).expanduser(), Path(args.output).expanduser()
+    if not src.is_file():
+        raise VideoError(f'{src} does not exist')
+    if not is_video_name(dst):
+        raise VideoError(f'--output {dst} needs a video extension ({", ".join(VIDEO_EXTENSIONS)})')
+    from tqdm import tqdm
+    bar = tqdm(unit='frame', desc=dst.name)
+    count = iter(range(1 << 62))
+
+    def render(frame):
+        seed = args.seed + next(count) if args.fresh_noise else args.seed
+        return stylize(generator, frame, args.noise, seed, args.size, args.preserve_colors, budget)
+
+    def progress(done, total):
+        bar.total = total
+        bar.update(done - bar.n)
+    result = stylize_video(render, src, dst, progress)
+    bar.close()
+    log.info('%s -> %s: %d frames, %dx%d, %g fps%s', src, dst, result['frames'], *result['size'], result['fps'],
+             ', with its sound' if result['audio'] else '')
     return 0
 
 

@@ -1,23 +1,21 @@
 """Train a Texture Network for one texture: `python -m worker.train --data_dir DIR --texture IMG`.
 
-One loop, readable top to bottom. The run folder (--out) is the record of the run:
-config.json, events.jsonl (worker.events), previews/, checkpoints/, and model.pth at the end.
-SIGINT/SIGTERM end the current iteration, then save a checkpoint and model.pth. Runs under
-torchrun too (DistributedDataParallel; rank 0 writes the record).
+One loop, readable top to bottom (`train`), after a set-up that returns everything it needs
+(`set_up`). The run folder (--out) is the record of the run: config.json, events.jsonl
+(worker.events), previews/, checkpoints/, and model.pth at the end. SIGINT/SIGTERM end the
+current iteration, then save a checkpoint and model.pth. Runs under torchrun too
+(DistributedDataParallel; rank 0 writes the record).
 """
 from __future__ import annotations
 
-import argparse
 import logging
-import math
 import os
 import platform
 import random
 import signal
 import sys
-import time
 from contextlib import nullcontext
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -26,137 +24,29 @@ import torchvision
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from models.generator import NORMS, Generator
-from models.losses import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHTS, STYLE_LAYERS, TextureLoss, calibrate
+from models.generator import Generator
+from models.losses import TextureLoss, calibrate
 from models.vgg import VGGWeightsUnavailable, load_vgg19
 
 from . import checkpoint as ckpt
 from .atomic import DISK_FULL, write_json
-from .data import (ContentDataset, DatasetError, IterationSampler, load_crop, resolve_data_dir,
+from .config import default_workers, parse_args, settings
+from .errors import UsageError
+from .data import (ContentDataset, DatasetError, IterationSampler, Scan, load_crop, resolve_data_dir,
                    resolve_texture, scan_folder)
 from .events import EventLog, copy_history
 from .images import ImageError, open_rgb, resize_long_side, save_image, to_image, to_tensor
+from .report import Reporter, download_progress
 
 log = logging.getLogger('tn.train')
-REPO = Path(__file__).resolve().parents[1]
 PREVIEW_PHOTOS = 4
 EVAL_PHOTOS = 32  # at most this many photos of --eval_dir are held out and evaluated
-# A weighted style loss this small beside the content loss at the start means the content term
-# dominates the gradient: the net learns to copy the photo. Said once, as a warning event.
-STYLE_TOO_WEAK = 0.01
-
-# Defaults live here, not in argparse, so that --resume can tell which flags were given.
-# The recipe (balance 2, Adam 1e-2, x0.8 every 300 steps) was chosen by measurement: see
-# BENCHMARKS.md, "Recipe".
-DEFAULTS = dict(
-    iterations=3000, batch_size=4, image_size=256, style_size=256, lr=1e-2, lr_step=300, lr_decay=0.8,
-    style_weights=list(DEFAULT_STYLE_WEIGHTS), content_weight=DEFAULT_CONTENT_WEIGHT, style_scale='auto',
-    balance=2.0, noise=1.0, norm='instance', scales=5, checkpoint_every=500, preview_every=100, seed=0,
-    vgg_weights='imagenet', eval_dir=None, device='auto', workers=None, verbose=False, viz=False,
-)
-# What a resumed run may change; everything else comes from the checkpoint.
-RESUMABLE_OVERRIDES = ('iterations', 'checkpoint_every', 'preview_every', 'device', 'workers', 'verbose', 'viz',
-                       'data_dir', 'eval_dir')
-
-
-class UsageError(Exception):
-    """A problem the user can fix; printed without a traceback."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        if self.raise_errors:
-            raise UsageError(message)
-        super().error(message)
-
-
-def parse_args(argv=None, raise_errors: bool = False) -> dict:
-    """Flags -> dict of the flags given. `raise_errors`: UsageError instead of exiting (the service)."""
-    p = _Parser(prog='python -m worker.train', description=__doc__.split('\n')[0],
-                argument_default=argparse.SUPPRESS)
-    p.raise_errors = raise_errors
-    a = p.add_argument
-    a('--data_dir', help='folder of content photos, searched recursively; `sample` for the built-in set')
-    a('--texture', help='style image, or the name of a built-in texture')
-    a('--out', help='run folder (default: runs/<time>-<texture>)')
-    a('--resume', metavar='RUN_DIR_OR_CHECKPOINT', help="continue a run from its latest (or the given) checkpoint")
-    a('--iterations', type=int, help=f'optimiser steps (default {DEFAULTS["iterations"]})')
-    a('--batch_size', type=int, help=f'photos per step (default {DEFAULTS["batch_size"]})')
-    a('--image_size', type=int, help=f'training crop, px (default {DEFAULTS["image_size"]})')
-    a('--style_size', type=int, help=f'long side of the texture, px (default {DEFAULTS["style_size"]})')
-    a('--lr', type=float, help=f'Adam learning rate (default {DEFAULTS["lr"]})')
-    a('--lr_step', type=int, help=f'multiply the lr by --lr_decay every this many steps (default {DEFAULTS["lr_step"]})')
-    a('--lr_decay', type=float, help=f'(default {DEFAULTS["lr_decay"]})')
-    a('--style_weights', type=_floats, help='weights of relu1_1..relu5_1 (default 5,6,2,2,2)')
-    a('--content_weight', type=float, help=f'relu4_2 content weight (default {DEFAULTS["content_weight"]:g})')
-    a('--style_scale', type=_scale, help='multiplies the style term: auto (default) calibrates it so that, with the '
-      'default weights, the style term starts at --balance times the content term; a number sets it (1: raw units)')
-    a('--balance', type=float, help=f'style:content at the start, for --style_scale auto (default {DEFAULTS["balance"]:g})')
-    a('--noise', type=float, help='noise factor k (default 1)')
-    a('--norm', choices=NORMS, help='instance (default; Improved Texture Networks) or batch (the paper)')
-    a('--scales', type=int, help='generator scales K (default 5)')
-    a('--checkpoint_every', type=int, help=f'(default {DEFAULTS["checkpoint_every"]})')
-    a('--preview_every', type=int, help=f'(default {DEFAULTS["preview_every"]})')
-    a('--seed', type=int, help='(default 0)')
-    a('--vgg_weights', help='imagenet (default), a path to a VGG-19 state dict, or random (tests only)')
-    a('--eval_dir', help='held-out photos, evaluated at each checkpoint and never trained on '
-      f'(default: the {PREVIEW_PHOTOS} preview photos; at most {EVAL_PHOTOS} are used)')
-    a('--device', choices=('auto', 'cpu', 'cuda'), help='(default auto: cuda when there is a GPU)')
-    a('--cuda', action='store_const', const='cuda', dest='device', help='same as --device cuda')
-    a('--workers', type=int, help='DataLoader worker processes (default: on a GPU, half the cores up to 8; '
-      'on the CPU, none up to 4 cores, else 1)')
-    a('--verbose', action='store_true', help="print each iteration's losses instead of a progress bar")
-    a('--viz', action='store_true', help='also send curves and previews to a running visdom server')
-    return vars(p.parse_args(argv))
-
-
-def argv_from_config(config: dict) -> list[str]:
-    """Trainer flags for a settings dict (what the worker service's start_run receives),
-    checked exactly as the command line checks them. Raises UsageError."""
-    argv = []
-    for key, value in config.items():
-        if key not in DEFAULTS and key not in ('data_dir', 'texture', 'out', 'resume'):
-            raise UsageError(f'unknown setting {key!r}')
-        if isinstance(value, bool):
-            argv += [f'--{key}'] if value else []
-        elif isinstance(value, (list, tuple)):
-            argv += [f'--{key}', ','.join(str(v) for v in value)]
-        elif value is not None:
-            argv += [f'--{key}', str(value)]
-    settings(parse_args(argv, raise_errors=True))
-    return argv
-
-
-def _scale(s: str):
-    if s == 'auto':
-        return s
-    try:
-        value = float(s)
-    except ValueError:
-        value = -1
-    if not value > 0 or not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f'expected auto or a positive number, got {s!r}')
-    return value
-
-
-def _floats(s: str):
-    try:
-        return [float(x) for x in s.split(',')]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected comma-separated numbers like 5,6,2,2,2, got {s!r}')
+RANDOM_VGG = ('VGG-19 has random weights (for tests): the network learns the texture\'s colours and local '
+              'structure only. Use ImageNet weights for real styles.')
 
 
 # ---------------------------------------------------------------------------------------------
-# Set-up
-
-
-def default_workers(cuda: bool, cpus: int) -> int:
-    """DataLoader processes. A GPU step takes ~20 ms per 256 px photo, so it needs several; a
-    CPU step takes ~600 ms, and loading the photo in the training process itself (~2 ms) costs
-    less than a worker's competition for the cores (bench/cpu_plan.py, BENCHMARKS.md)."""
-    if cuda:
-        return min(8, max(1, cpus // 2))
-    return 0 if cpus <= 4 else 1
+# Pieces of the set-up
 
 
 def resolve_device(name: str) -> torch.device:
@@ -185,40 +75,6 @@ def load_texture(path, size: int) -> torch.Tensor:
     except ImageError as e:
         raise UsageError(f'the texture {path} cannot be used: {e}. Give a .jpg or .png image.') from None
     return to_tensor(resize_long_side(im, size)).unsqueeze(0)
-
-
-def settings(args: dict) -> tuple[dict, dict | None]:
-    """The run's complete config, and the checkpoint record when resuming."""
-    record = None
-    if 'resume' in args:
-        try:
-            path = ckpt.find_checkpoint(args['resume'])
-            record = ckpt.load_record(path)
-        except (FileNotFoundError, ValueError) as e:
-            raise UsageError(str(e)) from None
-        if 'optimizer' not in record:
-            raise UsageError(f'{path} is a finished model, not a checkpoint: it cannot be resumed')
-        config = dict(record['config'])
-        config.update({k: v for k, v in args.items() if k in RESUMABLE_OVERRIDES})
-        config['resume'] = str(path)
-        config['out'] = args.get('out') or str(path.parent.parent)
-        return config, record
-    missing = [f'--{k}' for k in ('data_dir', 'texture') if k not in args]
-    if missing:
-        raise UsageError(f'{" and ".join(missing)} required (or --resume RUN_DIR)')
-    config = {**DEFAULTS, **args}
-    if len(config['style_weights']) != len(STYLE_LAYERS):
-        raise UsageError(f'--style_weights needs {len(STYLE_LAYERS)} numbers (relu1_1..relu5_1), '
-                         f'got {len(config["style_weights"])}')
-    for k in ('iterations', 'batch_size', 'image_size', 'style_size', 'checkpoint_every', 'preview_every', 'scales'):
-        if config[k] < 1:
-            raise UsageError(f'--{k} must be at least 1')
-    if not (config['balance'] > 0 and math.isfinite(config['balance'])):
-        raise UsageError('--balance must be a positive number (the style:content ratio at the start, e.g. 2)')
-    if 'out' not in config:
-        stem = Path(config['texture']).stem
-        config['out'] = str(REPO / 'runs' / f'{datetime.now():%Y%m%d-%H%M%S}-{stem}')
-    return config, None
 
 
 def held_out_split(paths: list, count: int) -> tuple[list, list]:
@@ -294,6 +150,18 @@ class StopRequest:
         self.requested = True
         log.warning('stop requested: finishing this iteration, then saving a checkpoint and model.pth')
 
+    def agreed(self, it: int, s: Setup) -> bool:
+        """Whether to stop after step `it`. Under DDP every rank must leave the loop at the same
+        step, or the next all-reduce hangs: the ranks agree every 10 steps."""
+        if s.world == 1:
+            return self.requested
+        if it % 10:
+            return False
+        flag = torch.tensor([float(self.requested)], device=s.device)
+        dist.all_reduce(flag)
+        self.requested = flag.item() > 0
+        return self.requested
+
 
 def _ignore_sigint(_worker_id):
     # Ctrl-C reaches the whole process group; the main process decides when to stop.
@@ -314,26 +182,193 @@ def set_rng_state(state: dict):
         torch.cuda.set_rng_state_all(state['cuda'])
 
 
-class Visdom:
-    """--viz: curves and previews mirrored to a visdom server (optional dependency)."""
+# ---------------------------------------------------------------------------------------------
+# Set-up
 
-    def __init__(self, env: str):
-        try:
-            import visdom
-        except ImportError:
-            raise UsageError('--viz needs visdom: `.venv/bin/pip install visdom`, then start the '
-                             'server with `.venv/bin/python -m visdom.server`') from None
-        self.vis = visdom.Visdom(env=env, raise_exceptions=False)
-        if not self.vis.check_connection(timeout_seconds=3):
-            raise UsageError('--viz: no visdom server answers at localhost:8097. Start one with '
-                             '`.venv/bin/python -m visdom.server` (or leave out --viz).')
 
-    def losses(self, it, style, content):
-        self.vis.line(X=[[it, it]], Y=[[style, content]], win='loss', update='append',
-                      opts=dict(title='losses', legend=['style', 'content'], ytype='log'))
+@dataclass
+class Setup:
+    """Everything the loop needs, made once by set_up()."""
+    config: dict       # the settings asked for
+    derived: dict      # what the trainer found: device, dataset, versions, the style scale
+    device: torch.device
+    world: int
+    master: bool       # rank 0: it writes the record
+    run_dir: Path
+    generator: Generator
+    model: torch.nn.Module  # the generator, or its DistributedDataParallel wrapper
+    loss_fn: TextureLoss
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler
+    loader: DataLoader
+    previews: torch.Tensor  # the preview photos, stylized every preview_every steps
+    held_out: torch.Tensor  # the photos evaluated at each checkpoint (often the same)
+    start: int         # iterations done before this process
+    amp_dtype: torch.dtype | None
+    memory_format: torch.memory_format
+    report: Reporter
 
-    def preview(self, image: torch.Tensor):
-        self.vis.image(image.clamp(0, 1), win='preview', opts=dict(title='preview'))
+    def autocast(self):
+        return torch.autocast('cuda', self.amp_dtype) if self.amp_dtype else nullcontext()
+
+    def on_device(self, photos):
+        return photos.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
+
+
+def set_up_device(config: dict):
+    """(device, world size, rank), with seeds and threads set."""
+    world = int(os.environ.get('WORLD_SIZE', 1))
+    rank = int(os.environ.get('RANK', 0))
+    device = resolve_device(config['device'])
+    if world > 1:
+        dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
+    torch.manual_seed(config['seed'] + rank)
+    random.seed(config['seed'] + rank)
+    if device.type == 'cuda':
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    elif 'OMP_NUM_THREADS' not in os.environ:  # an explicit setting (torchrun makes one) wins
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+    return device, world, rank
+
+
+def open_record(config: dict, record, preview_paths) -> EventLog:
+    """The run folder, ready for events (rank 0). A resumed run's log loses what came after its
+    checkpoint; a run continued into a new folder starts with its source's curve."""
+    run_dir = Path(config['out'])
+    if record is None and (run_dir / 'events.jsonl').exists():
+        raise UsageError(f'{run_dir} already holds a run. Continue it with --resume {run_dir}, '
+                         'or give another --out.')
+    for sub in ('checkpoints', 'previews'):
+        (run_dir / sub).mkdir(parents=True, exist_ok=True)
+    # Before any preview event can be read: the dashboard shows these photos beside previews.
+    save_image(to_image(torch.cat([load_crop(p, config['image_size']) for p in preview_paths], 2)),
+               run_dir / 'previews' / 'photos.png')
+    start = record['iteration'] if record is not None else None
+    if record is not None:
+        source = Path(config['resume']).parent.parent
+        if not (run_dir / 'events.jsonl').exists() and source.resolve() != run_dir.resolve():
+            copy_history(source, run_dir, start)
+    return EventLog(run_dir, keep_until=start)
+
+
+@dataclass
+class Inputs:
+    """The photos and the texture, found and checked before anything is written."""
+    data_dir: Path
+    scan: Scan         # what is usable, what was skipped and why
+    texture_path: Path
+    texture: torch.Tensor
+    train: list        # photo paths the sampler draws from
+    preview: list      # held out: stylized every preview_every steps
+    eval: list         # held out: evaluated at each checkpoint (often the preview photos)
+
+
+def find_inputs(config: dict) -> Inputs:
+    data_dir = resolve_data_dir(config['data_dir'])
+    scan = scan_folder(data_dir)
+    texture_path = resolve_texture(config['texture'])
+    texture = load_texture(texture_path, config['style_size'])
+    train_paths, preview_paths = held_out_split(scan.usable, PREVIEW_PHOTOS)
+    train_paths, eval_paths = eval_split(train_paths, preview_paths, config['eval_dir'])
+    log.info('%s', scan.summary())
+    for path, reason in scan.skipped[:20]:
+        log.warning('skipped %s: %s', path, reason)
+    return Inputs(data_dir, scan, texture_path, texture, train_paths, preview_paths, eval_paths)
+
+
+def build_networks(config: dict, texture, events, world: int, master: bool):
+    """(generator, loss). Rank 0 loads VGG first and alone: it may download the weights."""
+    generator = Generator(scales=config['scales'], norm=config['norm'], noise=config['noise'])
+    vgg = load_vgg19(config['vgg_weights'], progress=download_progress(events)) if master else None
+    if world > 1:
+        dist.barrier()
+    loss_fn = TextureLoss(vgg if master else load_vgg19(config['vgg_weights']), texture,
+                          config['style_weights'], config['content_weight'])
+    return generator, loss_fn
+
+
+def build_optimizer(generator, config: dict, amp_dtype, record: dict | None):
+    """(optimizer, scheduler, scaler, iterations done), restored from the checkpoint on resume."""
+    optimizer = torch.optim.Adam(generator.parameters(), lr=config['lr'])
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, config['lr_step'], config['lr_decay'])
+    scaler = torch.amp.GradScaler('cuda', enabled=amp_dtype == torch.float16)
+    if record is None:
+        return optimizer, scheduler, scaler, 0
+    generator.load_state_dict(record['state_dict'])
+    optimizer.load_state_dict(record['optimizer'])
+    scheduler.load_state_dict(record['scheduler'])
+    scaler.load_state_dict(record['scaler'])
+    set_rng_state(record['rng'])
+    return optimizer, scheduler, scaler, record['iteration']
+
+
+def make_loader(dataset, config: dict, start: int, rank: int, world: int, cuda: bool):
+    """(loader, workers): this rank's batches from iteration `start` on, in the sampler's order."""
+    workers = config['workers'] if config['workers'] is not None else default_workers(cuda)
+    loader = DataLoader(
+        dataset, batch_size=config['batch_size'],
+        sampler=IterationSampler(len(dataset), config['batch_size'], config['seed'], start,
+                                 config['iterations'], rank, world),
+        num_workers=workers, pin_memory=cuda, persistent_workers=False, prefetch_factor=4 if workers else None,
+        worker_init_fn=_ignore_sigint, generator=torch.Generator())  # its own seed: the global stream must not move
+    return loader, workers
+
+
+def derive(inputs: Inputs, device, world: int, amp_dtype, workers: int, calibration: dict) -> dict:
+    """What the trainer found, recorded beside the settings asked for (config.json `derived`)."""
+    scan = inputs.scan
+    return dict(
+        calibration=calibration, data_dir=str(inputs.data_dir), texture_path=str(inputs.texture_path),
+        world_size=world, device_name=describe_device(device),
+        amp=str(amp_dtype).replace('torch.', '') if amp_dtype else 'fp32', workers=workers,
+        dataset=dict(usable=len(scan.usable), skipped=len(scan.skipped), reasons=scan.reasons(),
+                     preview_photos=inputs.preview, eval_photos=len(inputs.eval),
+                     held_out=len(inputs.train) < len(scan.usable)),
+        versions=dict(python=platform.python_version(), torch=str(torch.__version__),
+                      torchvision=str(torchvision.__version__)))
+
+
+def set_up(config: dict, record: dict | None = None) -> Setup:
+    device, world, rank = set_up_device(config)
+    master, cuda = rank == 0, device.type == 'cuda'
+    amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else None
+    memory_format = torch.channels_last if cuda else torch.contiguous_format
+    inputs = find_inputs(config)  # unusable photos or texture fail before anything is written
+    events = open_record(config, record, inputs.preview) if master else None
+
+    generator, loss_fn = build_networks(config, inputs.texture, events, world, master)
+    generator.to(device, memory_format=memory_format)
+    loss_fn.to(device, memory_format=memory_format)
+    optimizer, scheduler, scaler, start = build_optimizer(generator, config, amp_dtype, record)
+    model = DistributedDataParallel(generator, device_ids=[device.index] if cuda else None) if world > 1 else generator
+    dataset = ContentDataset(inputs.train, config['image_size'])
+    if record is None:
+        first = torch.stack([dataset[key] for key in IterationSampler(
+            len(dataset), config['batch_size'], config['seed'], 0, 1, rank, world)])
+        calibration = calibrate_style(generator, loss_fn, first.to(device).contiguous(memory_format=memory_format),
+                                      config, world)
+    else:  # the recorded scale: a resumed curve continues the same one (runs from before: raw units)
+        calibration = record.get('derived', {}).get('calibration') or {'style_scale': 1.0, 'start_balance': None}
+    loss_fn.style_scale = calibration['style_scale']
+    loader, workers = make_loader(dataset, config, start, rank, world, cuda)
+    previews = torch.stack([load_crop(p, config['image_size']) for p in inputs.preview]).to(device)
+    held_out = previews if inputs.eval is inputs.preview else \
+        torch.stack([load_crop(p, config['image_size']) for p in inputs.eval]).to(device)
+
+    derived = derive(inputs, device, world, amp_dtype, workers, calibration)
+    run_dir = Path(config['out'])
+    report = Reporter(events, config, start, config['iterations'], world, run_dir.name)
+    if master:
+        write_json(run_dir / 'config.json', {**config, 'derived': derived})
+        warnings = ([RANDOM_VGG] if config['vgg_weights'] == 'random' else []) + \
+            (['skipped ' + inputs.scan.summary().split('; skipped ')[1]] if inputs.scan.skipped else [])
+        report.begin(derived, record is not None, warnings, run_dir)
+    log.info('run folder %s; %s; %s; %d train + %d preview photos', run_dir, derived['device_name'],
+             derived['amp'], len(inputs.train), len(inputs.preview))
+    return Setup(config, derived, device, world, master, run_dir, generator, model, loss_fn, optimizer, scheduler,
+                 scaler, loader, previews, held_out, start, amp_dtype, memory_format, report)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,257 +387,65 @@ def training_step(model, loss_fn, optimizer, scaler, photos, amp_dtype=None):
     return style.detach(), content.detach()
 
 
-def download_events(events, every_s: float = 1.0):
-    """A progress(done, total) for load_vgg19 that says how far a download is, as `download`
-    events (at most one a second, and the last), so the dashboard shows it."""
-    last = [0.0]
-
-    def progress(done, total):
-        now = time.monotonic()
-        if done >= total or now - last[0] >= every_s:
-            last[0] = now
-            events.emit('download', what='VGG-19 ImageNet weights (the first run only)', done=done, total=total)
-    return progress
+def evaluate(s: Setup, it: int):
+    losses = held_out_losses(s.generator, s.loss_fn, s.held_out.contiguous(memory_format=s.memory_format),
+                             s.config['batch_size'], s.autocast)
+    s.report.emit('eval', iteration=it, **losses)
 
 
-def warn_unbalanced(events, calibration):
-    message = (f'the style term starts at {calibration["start_balance"]:.2g} times the content term (style scale '
-               f'{calibration["style_scale"]:.3g}): the network will learn little of the texture. Use --style_scale '
-               f'auto, or raise the balance or the style weights, and compare the previews.')
-    log.warning(message)
-    events.emit('warning', message=message)
+def save_preview(s: Setup, it: int):
+    s.model.eval()
+    with torch.no_grad(), s.autocast():
+        noise = torch.Generator(s.device).manual_seed(0)  # the same noise every time: only the net changes
+        out = s.generator(s.previews.contiguous(memory_format=s.memory_format), generator=noise).float()
+    s.model.train()
+    strip = torch.cat(list(out), 2)
+    path = s.run_dir / 'previews' / f'iter_{it:07d}.png'
+    save_image(to_image(strip), path)
+    s.report.preview(it, str(path.relative_to(s.run_dir)), strip)
+
+
+def save_checkpoint(s: Setup, it: int, final: bool = False):
+    """A checkpoint (all a resume needs), its held-out losses, and at the end model.pth."""
+    s.report.flush()  # the curve reaches this iteration before the checkpoint does
+    state = ckpt.model_record(s.generator, it, s.config, s.derived)
+    state.update(config=s.config, derived=s.derived, optimizer=s.optimizer.state_dict(),
+                 scheduler=s.scheduler.state_dict(), scaler=s.scaler.state_dict(), rng=rng_state())
+    path = ckpt.checkpoint_path(s.run_dir, it)
+    ckpt.save(state, path)
+    s.report.emit('checkpoint', iteration=it, path=str(path.relative_to(s.run_dir)))
+    evaluate(s, it)
+    if final:
+        ckpt.save(ckpt.model_record(s.generator, it, s.config, s.derived), s.run_dir / 'model.pth')
 
 
 def train(config: dict, record: dict | None = None) -> int:
-    world = int(os.environ.get('WORLD_SIZE', 1))
-    rank = int(os.environ.get('RANK', 0))
-    device = resolve_device(config['device'])
-    if world > 1:
-        dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
-    master = rank == 0
-    torch.manual_seed(config['seed'] + rank)
-    random.seed(config['seed'] + rank)
-    cuda = device.type == 'cuda'
-    if cuda:
-        torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-    if config.get('workers') is None:
-        config['workers'] = default_workers(cuda, os.cpu_count() or 1)
-    if not cuda and 'OMP_NUM_THREADS' not in os.environ:  # an explicit setting (torchrun makes one) wins
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
-    amp_dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else None
-    autocast = (lambda: torch.autocast('cuda', amp_dtype)) if amp_dtype else nullcontext
-    memory_format = torch.channels_last if cuda else torch.contiguous_format
-
-    # Data: fail before anything is written if the photos or the texture are unusable.
-    data_dir = resolve_data_dir(config['data_dir'])
-    scan = scan_folder(data_dir)
-    texture_path = resolve_texture(config['texture'])
-    texture = load_texture(texture_path, config['style_size'])
-    train_paths, preview_paths = held_out_split(scan.usable, PREVIEW_PHOTOS)
-    train_paths, eval_paths = eval_split(train_paths, preview_paths, config.get('eval_dir'))
-    log.info('%s', scan.summary())
-    for path, reason in scan.skipped[:20]:
-        log.warning('skipped %s: %s', path, reason)
-
-    run_dir = Path(config['out'])
-    viz = Visdom(env=run_dir.name) if master and config['viz'] else None
-    events = None
-    start = record['iteration'] if record is not None else 0
-    if master:
-        if record is None and (run_dir / 'events.jsonl').exists():
-            raise UsageError(f'{run_dir} already holds a run. Continue it with --resume {run_dir}, '
-                             'or give another --out.')
-        for sub in ('checkpoints', 'previews'):
-            (run_dir / sub).mkdir(parents=True, exist_ok=True)
-        # Before any preview event can be read: the dashboard shows these photos beside previews.
-        save_image(to_image(torch.cat([load_crop(p, config['image_size']) for p in preview_paths], 2)),
-                   run_dir / 'previews' / 'photos.png')
-        source_dir = Path(config['resume']).parent.parent if record is not None else None
-        if source_dir and not (run_dir / 'events.jsonl').exists() and source_dir.resolve() != run_dir.resolve():
-            copy_history(source_dir, run_dir, start)  # continued in a new folder: the curve from iteration 1
-        events = EventLog(run_dir, keep_until=start if record is not None else None)
-
-    generator = Generator(scales=config['scales'], norm=config['norm'], noise=config['noise'])
-    if master:  # first, and alone: it may download the weights (the others wait, then read the cache)
-        vgg = load_vgg19(config['vgg_weights'], progress=download_events(events))
-    if world > 1:
-        dist.barrier()
-    if not master:
-        vgg = load_vgg19(config['vgg_weights'])
-    loss_fn = TextureLoss(vgg, texture, config['style_weights'], config['content_weight'])
-    del vgg
-    generator.to(device, memory_format=memory_format)
-    loss_fn.to(device, memory_format=memory_format)
-    optimizer = torch.optim.Adam(generator.parameters(), lr=config['lr'])
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, config['lr_step'], config['lr_decay'])
-    scaler = torch.amp.GradScaler('cuda', enabled=amp_dtype == torch.float16)
-    if record is not None:
-        generator.load_state_dict(record['state_dict'])
-        optimizer.load_state_dict(record['optimizer'])
-        scheduler.load_state_dict(record['scheduler'])
-        scaler.load_state_dict(record['scaler'])
-        set_rng_state(record['rng'])
-    model = DistributedDataParallel(generator, device_ids=[device.index] if cuda else None) if world > 1 else generator
-
+    s = set_up(config, record)
     total = config['iterations']
-    dataset = ContentDataset(train_paths, config['image_size'])
-    if record is None:
-        first = torch.stack([dataset[key] for key in IterationSampler(
-            len(train_paths), config['batch_size'], config['seed'], 0, 1, rank, world)])
-        calibration = calibrate_style(generator, loss_fn, first.to(device).contiguous(memory_format=memory_format),
-                                      config, world)
-    else:  # the recorded scale: a resumed curve continues the same one (runs from before: raw units)
-        calibration = config.get('calibration') or {'style_scale': 1.0, 'start_balance': None}
-    loss_fn.style_scale = calibration['style_scale']
-    config.update(
-        calibration=calibration, data_dir_resolved=str(data_dir), texture_path=str(texture_path), world_size=world,
-        device_name=describe_device(device), amp=str(amp_dtype).replace('torch.', '') if amp_dtype else 'fp32',
-        dataset=dict(usable=len(scan.usable), skipped=len(scan.skipped), reasons=scan.reasons(),
-                     preview_photos=preview_paths, eval_photos=len(eval_paths),
-                     held_out=len(train_paths) < len(scan.usable)),
-        versions=dict(python=platform.python_version(), torch=str(torch.__version__),
-                      torchvision=str(torchvision.__version__)),
-    )
-    if master:
-        write_json(run_dir / 'config.json', config)
-        if config['vgg_weights'] == 'random':
-            events.emit('warning', message='VGG-19 has random weights (for tests): the network learns the texture\'s '
-                                           'colours and local structure only. Use ImageNet weights for real styles.')
-        if scan.skipped:
-            events.emit('warning', message='skipped ' + scan.summary().split('; skipped ')[1])
-        ratio = calibration['start_balance']
-        if record is None and ratio is not None and ratio < STYLE_TOO_WEAK:
-            warn_unbalanced(events, calibration)
-        events.emit('start', iteration=start + 1, iterations=total, device=config['device_name'],
-                    resumed=record is not None, run_dir=str(run_dir), **calibration)
-    log.info('run folder %s; %s; %s; %d train + %d preview photos', run_dir, config['device_name'],
-             config['amp'], len(train_paths), len(preview_paths))
-
-    loader = DataLoader(
-        dataset, batch_size=config['batch_size'],
-        sampler=IterationSampler(len(train_paths), config['batch_size'], config['seed'], start, total, rank, world),
-        num_workers=config['workers'], pin_memory=cuda, persistent_workers=False,
-        prefetch_factor=4 if config['workers'] else None, worker_init_fn=_ignore_sigint,
-        generator=torch.Generator())  # its own seed source: the global RNG stream must not move
-    previews = torch.cat([load_crop(p, config['image_size']).unsqueeze(0) for p in preview_paths]).to(device)
-    held_out = previews if eval_paths is preview_paths else \
-        torch.stack([load_crop(p, config['image_size']) for p in eval_paths]).to(device)
-
-    def evaluate(it):
-        losses = held_out_losses(generator, loss_fn, held_out.contiguous(memory_format=memory_format),
-                                 config['batch_size'], autocast)
-        events.emit('eval', iteration=it, **losses)
-
-    def save_preview(it):
-        model.eval()
-        with torch.no_grad(), autocast():
-            noise = torch.Generator(device).manual_seed(0)  # the same noise every time: only the net changes
-            out = generator(previews.contiguous(memory_format=memory_format), generator=noise).float()
-        model.train()
-        strip = torch.cat(list(out), 2)
-        path = run_dir / 'previews' / f'iter_{it:07d}.png'
-        save_image(to_image(strip), path)
-        events.emit('preview', iteration=it, path=str(path.relative_to(run_dir)))
-        if viz:
-            viz.preview(strip)
-
-    def save_checkpoint(it, final=False):
-        state = ckpt.model_record(generator, it, config)
-        state.update(config=config, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
-                     scaler=scaler.state_dict(), rng=rng_state())
-        path = ckpt.checkpoint_path(run_dir, it)
-        ckpt.save(state, path)
-        events.emit('checkpoint', iteration=it, path=str(path.relative_to(run_dir)))
-        evaluate(it)
-        if final:
-            ckpt.save(ckpt.model_record(generator, it, config), run_dir / 'model.pth')
-
     stop = StopRequest()
-    progress = None
-    if master and not config['verbose']:
-        from tqdm import tqdm
-        progress = tqdm(total=total, initial=start, unit='it', dynamic_ncols=True, file=sys.stderr,
-                        disable=None)  # no bar when stderr is a log file, not a terminal
-    pending = None  # losses of the last step, read one step late so the GPU never waits for them
-
-    def report_pending():
-        nonlocal pending
-        if pending:
-            pending[-1].synchronize()
-            report(*pending[:-1])
-            pending = None
-    rate = None     # smoothed iterations per second
-    it = start
-    t_last = time.perf_counter()
-
-    def report(report_it, losses, lr, rate):
-        style, content = losses.tolist()
-        if not math.isfinite(style + content):
-            raise FloatingPointError(f'the loss became {style + content} at iteration {report_it}: '
-                                     f'resume from the last checkpoint with a lower --lr')
-        eta = (total - report_it) / rate if rate else None
-        events.emit('iteration', iteration=report_it, style=style, content=content, total=style + content,
-                    lr=lr, images_per_s=round(rate * config['batch_size'] * world, 2) if rate else None,
-                    eta_s=round(eta, 1) if eta is not None else None)
-        if config['verbose']:
-            print(f'iter {report_it}/{total}  style {style:.4g}  content {content:.4g}  total {style + content:.4g}',
-                  flush=True)
-        elif progress is not None:
-            progress.set_postfix(style=f'{style:.3g}', content=f'{content:.3g}', refresh=False)
-        if viz:
-            viz.losses(report_it, style, content)
-
-    if master and record is None:
-        evaluate(0)  # the held-out curve starts from the untrained network
-    model.train()
-    for photos in loader:
+    if s.master and record is None:
+        evaluate(s, 0)  # the held-out curve starts from the untrained network
+    s.model.train()
+    it = s.start
+    for photos in s.loader:
         it += 1
-        photos = photos.to(device, non_blocking=True).contiguous(memory_format=memory_format)
-        style, content = training_step(model, loss_fn, optimizer, scaler, photos, amp_dtype)
-        lr = scheduler.get_last_lr()[0]
-        scheduler.step()
-
-        now = time.perf_counter()
-        if it > start + 1:  # the first step also paid for DataLoader start-up: not a rate
-            rate = 1 / (now - t_last) if rate is None else 0.9 * rate + 0.1 / (now - t_last)
-        t_last = now
-        if master:
-            losses = torch.stack([style, content]).float()
-            if cuda:
-                done_event = torch.cuda.Event()
-                losses = losses.to('cpu', non_blocking=True)
-                done_event.record()
-                report_pending()
-                pending = (it, losses, lr, rate, done_event)
-            else:
-                report(it, losses, lr, rate)
-            if progress is not None:
-                progress.update(1)
-        if world > 1 and it % 10 == 0:
-            # Every rank must leave the loop at the same step, or DDP's next all-reduce hangs.
-            flag = torch.tensor([float(stop.requested)], device=device)
-            dist.all_reduce(flag)
-            stop.requested = flag.item() > 0
-        stopping = stop.requested if world == 1 or it % 10 == 0 else False
+        style, content = training_step(s.model, s.loss_fn, s.optimizer, s.scaler, s.on_device(photos), s.amp_dtype)
+        s.report.step(it, style, content, s.scheduler.get_last_lr()[0])
+        s.scheduler.step()
+        stopping = stop.agreed(it, s)
         last = it == total or stopping
-        if master and (it % config['preview_every'] == 0 or last):
-            save_preview(it)
-        if master and (it % config['checkpoint_every'] == 0 or last):
-            report_pending()
-            save_checkpoint(it, final=last)
+        if s.master and (it % config['preview_every'] == 0 or last):
+            save_preview(s, it)
+        if s.master and (it % config['checkpoint_every'] == 0 or last):
+            save_checkpoint(s, it, final=last)
         if stopping:
             break
-    if progress is not None:
-        progress.close()
-    if master:
-        report_pending()
-        if it == start:  # nothing left to do, e.g. resuming a finished run
-            save_checkpoint(it, final=True)
-        events.emit('done', iteration=it, stopped=it < total, model='model.pth')
-        events.close()
-        log.info('done: %s', run_dir / 'model.pth')
-    if world > 1:
+    if s.master and it == s.start:  # nothing left to do, e.g. resuming a finished run
+        save_checkpoint(s, it, final=True)
+    s.report.end(it)
+    if s.master:
+        log.info('done: %s', s.run_dir / 'model.pth')
+    if s.world > 1:
         dist.destroy_process_group()
     return 0
 

@@ -2,9 +2,11 @@
 // A worker command from an HTTP route: its ack, or the right HTTP error.
 const { HttpError } = require('../http-error');
 const { WorkerUnavailable, WorkerTimeout } = require('../worker');
+const { ERROR_STATUS } = require('../protocol');
 
-// `refused` is the status for {ok: false} (the service's message is for the user).
-async function ask(worker, name, payload, { refused = 400, timeoutMs } = {}) {
+// A refusal ({ok: false, kind, error}) answers with its kind's status and the service's message,
+// which is for the user.
+async function ask(worker, name, payload, { timeoutMs } = {}) {
   let ack;
   try {
     ack = await worker.command(name, payload, timeoutMs);
@@ -13,7 +15,7 @@ async function ask(worker, name, payload, { refused = 400, timeoutMs } = {}) {
     if (err instanceof WorkerTimeout) throw new HttpError(504, err.message);
     throw err;
   }
-  if (!ack.ok) throw new HttpError(refused, String(ack.error || `${name} failed`));
+  if (!ack.ok) throw new HttpError(ERROR_STATUS[ack.kind] ?? 500, String(ack.error || `${name} failed`));
   const { ok, ...rest } = ack;
   return rest;
 }

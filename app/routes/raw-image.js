@@ -3,11 +3,10 @@
 const express = require('express');
 const { HttpError } = require('../http-error');
 const { imageType } = require('../image-types');
-
-const MAX_IMAGE = '20mb';
+const { UPLOAD_BYTES } = require('../protocol');
 
 const rawImage = [
-  express.raw({ type: () => true, limit: MAX_IMAGE }),
+  express.raw({ type: () => true, limit: UPLOAD_BYTES }),
   (req, res, next) => {
     if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
       return next(new HttpError(400, 'send the image file as the request body'));
@@ -19,4 +18,4 @@ const rawImage = [
   },
 ];
 
-module.exports = { rawImage, MAX_IMAGE };
+module.exports = { rawImage };

@@ -1,16 +1,17 @@
 'use strict';
-// /api/runs: list, create, one run, stop, continue, delete, its events, its files.
+// /api/runs: list, create, one run, stop, continue, delete, choose its model, export it, its events, its files.
 const express = require('express');
 const { ask } = require('./ask');
 const { HttpError } = require('../http-error');
-const { isSafeName, safeSegments } = require('../ids');
+const { isRunId, isSafeName, safeSegments } = require('../ids');
+const { EXPORT_FORMATS } = require('../protocol');
 const { proxyFile } = require('../proxy');
 
 function runsRouter(worker) {
   const router = express.Router();
 
   router.param('id', (req, res, next, id) => {
-    next(isSafeName(id) ? undefined : new HttpError(400, 'not a run id'));
+    next(isRunId(id) ? undefined : new HttpError(400, 'not a run id'));
   });
 
   router.get('/', async (req, res) => res.json(await ask(worker, 'list_runs', {})));
@@ -26,30 +27,42 @@ function runsRouter(worker) {
     res.status(201).json(await ask(worker, 'start_run', { config }));
   });
 
-  // The only way get_run is refused for a well-formed id is that there is no such run.
-  const getRun = (id) => ask(worker, 'get_run', { run: id }, { refused: 404 });
+  router.get('/:id', async (req, res) => res.json(await ask(worker, 'get_run', { run: req.params.id })));
 
-  router.get('/:id', async (req, res) => res.json(await getRun(req.params.id)));
-
-  router.post('/:id/stop', async (req, res) => {
-    await getRun(req.params.id);
-    res.json(await ask(worker, 'stop_run', { run: req.params.id }, { refused: 409 }));
-  });
+  router.post('/:id/stop', async (req, res) => res.json(await ask(worker, 'stop_run', { run: req.params.id })));
 
   router.delete('/:id', async (req, res) => {
-    await getRun(req.params.id);
-    await ask(worker, 'delete_run', { run: req.params.id }, { refused: 409 });
+    await ask(worker, 'delete_run', { run: req.params.id });
     res.status(204).end();
   });
 
   // A new run from one of this (ended) run's checkpoints: {iteration?, iterations?}.
   router.post('/:id/continue', express.json({ limit: '16kb' }), async (req, res) => {
-    await getRun(req.params.id);
     const { iteration, iterations } = req.body || {};
     for (const [key, value] of Object.entries({ iteration, iterations })) {
       if (value !== undefined && !Number.isSafeInteger(value)) throw new HttpError(400, `${key} must be a whole number`);
     }
-    res.status(201).json(await ask(worker, 'continue_run', { run: req.params.id, iteration, iterations }, { refused: 409 }));
+    res.status(201).json(await ask(worker, 'continue_run', { run: req.params.id, iteration, iterations }));
+  });
+
+  // "Use this one": {iteration} -> that checkpoint becomes the run's model.pth (the old one kept).
+  router.post('/:id/model', express.json({ limit: '16kb' }), async (req, res) => {
+    const iteration = req.body?.iteration;
+    if (!Number.isSafeInteger(iteration)) throw new HttpError(400, 'send JSON {iteration}: the checkpoint to use');
+    res.json(await ask(worker, 'use_checkpoint', { run: req.params.id, iteration }));
+  });
+
+  // The model (or ?checkpoint=iter_N.pth) exported for other runtimes: ?format=onnx|torchscript.
+  router.get('/:id/export', async (req, res) => {
+    const { format, checkpoint } = req.query;
+    if (!Object.hasOwn(EXPORT_FORMATS, format)) {
+      throw new HttpError(400, `format must be one of ${Object.keys(EXPORT_FORMATS).join(', ')}`);
+    }
+    if (checkpoint !== undefined && !isSafeName(checkpoint)) throw new HttpError(400, 'checkpoint must be a checkpoint file of the run');
+    const out = await ask(worker, 'export_model', { run: req.params.id, format, checkpoint }, { timeoutMs: 300000 });
+    const stem = checkpoint ? checkpoint.replace(/\.pth$/, '') : 'model';
+    res.attachment(`${req.params.id}-${stem}${EXPORT_FORMATS[format]}`);
+    res.type('application/octet-stream').send(Buffer.from(out.data));
   });
 
   router.get('/:id/events', async (req, res) => {
@@ -57,7 +70,7 @@ function runsRouter(worker) {
     if (typeof after !== 'string' || !/^\d{1,15}$/.test(after)) {
       throw new HttpError(400, 'after must be the last seq seen (an integer, 0 for all)');
     }
-    res.json(await ask(worker, 'history', { run: req.params.id, after: Number(after) }, { refused: 404 }));
+    res.json(await ask(worker, 'history', { run: req.params.id, after: Number(after) }));
   });
 
   router.get('/:id/files/*path', async (req, res) => {

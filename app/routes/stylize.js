@@ -3,7 +3,7 @@
 const express = require('express');
 const { ask } = require('./ask');
 const { HttpError } = require('../http-error');
-const { isSafeName } = require('../ids');
+const { isRunId, isSafeName } = require('../ids');
 const { rawImage } = require('./raw-image');
 
 const NUMBER = /^-?\d+(\.\d+)?$/;
@@ -19,7 +19,7 @@ function stylizeRouter(worker) {
       if (typeof value !== 'string' || !pattern.test(value)) throw new HttpError(400, `${name} must be ${what}`);
       return value;
     };
-    if (!isSafeName(payload.run)) throw new HttpError(400, 'run must be a run id');
+    if (!isRunId(payload.run)) throw new HttpError(400, 'run must be a run id');
     const checkpoint = req.query.checkpoint;
     if (checkpoint !== undefined && checkpoint !== '') {
       // a checkpoint file name, or its path in the run folder
@@ -39,7 +39,6 @@ function stylizeRouter(worker) {
       if (Number(size) < 16 || Number(size) > 8192) throw new HttpError(400, 'size must be 16 to 8192 pixels');
       payload.size = Number(size);
     }
-    await ask(worker, 'get_run', { run: payload.run }, { refused: 404 });
     const out = await ask(worker, 'stylize', payload, { timeoutMs: 300000 });
     res.set({
       'Content-Type': 'image/png',

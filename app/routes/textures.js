@@ -3,7 +3,7 @@
 const express = require('express');
 const { ask } = require('./ask');
 const { HttpError } = require('../http-error');
-const { isSafeName } = require('../ids');
+const { isSafeName, uploadName } = require('../ids');
 const { proxyFile } = require('../proxy');
 const { rawImage } = require('./raw-image');
 
@@ -24,20 +24,6 @@ function texturesRouter(worker) {
   });
 
   return router;
-}
-
-// The file's name only (the worker makes the texture name from it). Browsers send it
-// percent-encoded, since header values are bytes.
-function uploadName(header) {
-  if (!header) throw new HttpError(400, 'the X-Filename header (the image file name) is required');
-  let name = header;
-  try {
-    name = decodeURIComponent(header);
-  } catch { /* sent as is */ }
-  if (name.length > 255 || /[/\\\0]/.test(name) || name === '.' || name === '..') {
-    throw new HttpError(400, 'X-Filename must be a plain file name');
-  }
-  return name;
 }
 
 module.exports = { texturesRouter };

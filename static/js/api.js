@@ -1,7 +1,7 @@
 // The HTTP API (docs/PROTOCOL.md). Every call resolves with the JSON body or throws an
 // ApiError whose message is the server's {error} text.
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(message, status) {
     super(message);
     this.status = status;
@@ -43,14 +43,20 @@ async function json(method, path, options) {
 
 export const runFile = (id, path) =>
   `/api/runs/${encodeURIComponent(id)}/files/${String(path).split('/').map(encodeURIComponent).join('/')}`;
+export const videoFile = (job) => `/api/videos/${encodeURIComponent(job)}/file`;
+export const exportUrl = (id, format) => `/api/runs/${encodeURIComponent(id)}/export?format=${encodeURIComponent(format)}`;
 export const textureImage = (name) => `/api/textures/${encodeURIComponent(name)}/image`;
 
 export const api = {
   health: () => json('GET', '/api/health'),
+  protocol: () => json('GET', '/api/protocol'),
   device: () => json('GET', '/api/device'),
   runs: () => json('GET', '/api/runs'),
   run: (id) => json('GET', `/api/runs/${encodeURIComponent(id)}`),
   createRun: (config) => json('POST', '/api/runs', { json: { config } }),
+  startSweep: (config, sweep) => json('POST', '/api/sweeps', { json: { config, sweep } }),
+  events: (id) => json('GET', `/api/runs/${encodeURIComponent(id)}/events?after=0`),
+  useCheckpoint: (id, iteration) => json('POST', `/api/runs/${encodeURIComponent(id)}/model`, { json: { iteration } }),
   stopRun: (id) => json('POST', `/api/runs/${encodeURIComponent(id)}/stop`),
   deleteRun: (id) => request('DELETE', `/api/runs/${encodeURIComponent(id)}`).then(async (res) => {
     if (!res.ok) throw await errorOf(res);
@@ -62,6 +68,15 @@ export const api = {
     body: file,
     headers: { 'Content-Type': file.type || 'application/octet-stream', 'X-Filename': encodeURIComponent(file.name) },
   }),
+  // A video job ({job: {id, state, done, total, error, file}}), then its progress.
+  startVideo: ({ run, checkpoint, noise, seed }, file) => {
+    const q = new URLSearchParams({ run, noise: String(noise), seed: String(seed) });
+    if (checkpoint) q.set('checkpoint', checkpoint);
+    return json('POST', `/api/videos?${q}`, {
+      body: file, headers: { 'Content-Type': file.type || 'application/octet-stream', 'X-Filename': encodeURIComponent(file.name) },
+    });
+  },
+  videoJob: (job) => json('GET', `/api/videos/${encodeURIComponent(job)}`),
   // Resolves with {blob, width, height, ms}.
   async stylize({ run, checkpoint, noise, seed, size }, file, signal) {
     const q = new URLSearchParams({ run });

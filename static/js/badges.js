@@ -1,7 +1,7 @@
 // Run state badges and the wording around states.
 import { h } from './dom.js';
 
-export const STATE_LABELS = {
+const STATE_LABELS = {
   queued: 'Queued',
   running: 'Running',
   stopping: 'Stopping',
@@ -10,8 +10,6 @@ export const STATE_LABELS = {
   failed: 'Failed',
 };
 
-export const isActive = (state) => state === 'queued' || state === 'running' || state === 'stopping';
-export const isFinished = (state) => state === 'done' || state === 'stopped' || state === 'failed';
 
 export function badge(state) {
   return h('span', { class: `badge badge-${state || 'unknown'}`, dataset: { state: state || '' } },

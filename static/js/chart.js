@@ -7,13 +7,13 @@ import { clock, int, loss } from './format.js';
 import { ema } from './smooth.js';
 
 let uPlotModule = null;
-function loadUPlot() {
+export function loadUPlot() {
   uPlotModule ??= import('/vendor/uplot/uPlot.esm.js').then((m) => m.default);
   return uPlotModule;
 }
 
 // Tick labels: 0.01, 1, 250, 1e-4, 2e5.
-function tick(v) {
+export function tick(v) {
   if (v === null || v === undefined || !Number.isFinite(v)) return '';
   if (v === 0) return '0';
   const a = Math.abs(v);
@@ -24,7 +24,7 @@ function tick(v) {
 
 // Log-scale grid: powers of ten (every other one over many decades), with 2 and 5 when the
 // range is narrow.
-function logSplits(u, axisIdx, min, max) {
+export function logSplits(u, axisIdx, min, max) {
   if (!(min > 0) || !(max > 0)) return [];
   const lo = Math.floor(Math.log10(min));
   const hi = Math.ceil(Math.log10(max));
@@ -40,13 +40,13 @@ function logSplits(u, axisIdx, min, max) {
   return out;
 }
 
-const lastOf = (arr) => {
+export const lastOf = (arr) => {
   for (let i = arr.length - 1; i >= 0; i--) if (arr[i] !== null && arr[i] !== undefined) return arr[i];
   return null;
 };
 
 // Whole iterations; round seconds, minutes and hours.
-const INT_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 25000, 50000, 100000, 200000, 500000, 1e6];
+export const INT_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 25000, 50000, 100000, 200000, 500000, 1e6];
 const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
 
 // Total last: drawn on top (it often lies over the content curve).
@@ -67,6 +67,8 @@ function segmented(name, legend, options, value, onChange) {
   }
   return group;
 }
+
+export const AXIS = { stroke: '#5b6473', grid: { stroke: '#eceff4', width: 1 }, ticks: { stroke: '#dfe3ea', width: 1 }, font: '12px system-ui, sans-serif', labelFont: '12px system-ui, sans-serif' };
 
 export class LossChart {
   constructor() {
@@ -178,7 +180,7 @@ export class LossChart {
     if (!this.uPlot) return;
     this.plot?.destroy();
     const time = this.xMode === 'time';
-    const axis = { stroke: '#5b6473', grid: { stroke: '#eceff4', width: 1 }, ticks: { stroke: '#dfe3ea', width: 1 }, font: '12px system-ui, sans-serif', labelFont: '12px system-ui, sans-serif' };
+    const axis = AXIS;
     const opts = {
       ...this.size(),
       class: 'loss-plot',

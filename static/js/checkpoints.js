@@ -1,7 +1,10 @@
 // Checkpoints of a run: each with the preview of the same iteration (when there is one) and a
 // download; the final model first when there is one.
 import { h, icon, replace } from './dom.js';
-import { runFile } from './api.js';
+import { exportUrl, runFile } from './api.js';
+
+// The formats of GET /api/runs/:id/export (protocol.json export_formats), as shown.
+const EXPORTS = [['onnx', 'ONNX'], ['torchscript', 'TorchScript']];
 import { int } from './format.js';
 
 export class CheckpointList {
@@ -17,10 +20,9 @@ export class CheckpointList {
     this.render();
   }
 
-  add(iteration, path) {
-    this.checkpoints = this.checkpoints.filter((c) => c.iteration !== iteration);
-    this.checkpoints.push({ iteration, path });
-    this.checkpoints.sort((a, b) => b.iteration - a.iteration);
+  // The RunInfo's checkpoints ([{iteration, path}]).
+  set(checkpoints = []) {
+    this.checkpoints = [...checkpoints].sort((a, b) => b.iteration - a.iteration);
     this.render();
   }
 
@@ -36,7 +38,9 @@ export class CheckpointList {
       preview
         ? h('img', { class: 'ckpt-thumb', src: runFile(this.runId, preview), alt: `Preview at iteration ${iteration}`, loading: 'lazy' })
         : h('div', { class: 'ckpt-thumb ckpt-thumb-empty', 'aria-hidden': 'true' }, icon('image', 18)),
-      h('div', { class: 'ckpt-text' }, h('strong', {}, label), h('span', { class: 'muted small' }, name)),
+      h('div', { class: 'ckpt-text' }, h('strong', {}, label), h('span', { class: 'muted small' }, name),
+        primary ? h('span', { class: 'small ckpt-exports' }, 'Export: ', EXPORTS.map(([format, text], i) => [i ? ' · ' : '',
+          h('a', { href: exportUrl(this.runId, format), download: '', id: `export-${format}`, title: `The model as ${text}, for use without TN Studio (README: Export)` }, text)])) : null),
       h('a', {
         class: `btn btn-sm ${primary ? 'btn-primary' : 'btn-secondary'}`, href: runFile(this.runId, path), download: `${this.runId}-${name}`,
         'aria-label': `Download ${label.toLowerCase()} (${name})`,

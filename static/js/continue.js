@@ -4,14 +4,9 @@ import { h, icon } from './dom.js';
 import { api } from './api.js';
 import { int } from './format.js';
 
-// The service's default, shown so the user sees what they will get: the run's own length if it
-// was stopped early, else as many iterations again.
-const defaultTotal = (iteration, total) => (iteration < total ? total : iteration + total);
-
 // Resolves with the new run's RunInfo, or null when cancelled.
 export function continueDialog(run) {
   const checkpoints = [...(run.checkpoints || [])].sort((a, b) => b.iteration - a.iteration);
-  const total = run.config?.iterations || run.iterations || 3000;
   return new Promise((resolve) => {
     let result = null;
     const from = h('select', { id: 'continue-from', name: 'iteration', class: 'input' },
@@ -21,7 +16,9 @@ export function continueDialog(run) {
       'aria-describedby': 'continue-iterations-hint continue-error',
     });
     const error = h('p', { class: 'field-error', id: 'continue-error', role: 'alert' });
-    const setDefault = () => { to.value = String(defaultTotal(Number(from.value), total)); };
+    // The service's default for each checkpoint (RunInfo): the run's own end if it stopped early, else
+    // as many iterations again.
+    const setDefault = () => { to.value = String(checkpoints.find((c) => c.iteration === Number(from.value)).continue_to); };
     from.addEventListener('change', setDefault);
     to.addEventListener('input', () => {
       error.textContent = '';

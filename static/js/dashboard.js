@@ -1,11 +1,14 @@
 // A run's dashboard (#/runs/:id): progress, live loss curves, previews, checkpoints, stylize,
-// stop / download, and why a failed run failed. Events come from the socket subscription
-// (history first, then live), the run's state from run_state messages.
+// stop / download, and why a failed run failed. The run's facts (state, times, device,
+// calibration, checkpoints, model, error) are its RunInfo, kept by the store from run_state
+// messages; the events (history first, then live, from the socket subscription) feed only the
+// chart, the previews, the notices and the progress between two RunInfos.
 import { h, icon, perFrame, renderIf, replace } from './dom.js';
 import { api, runFile, textureImage } from './api.js';
 import * as socket from './socket.js';
 import * as store from './store.js';
-import { badge, isActive } from './badges.js';
+import { badge } from './badges.js';
+import { isActive, isEnded } from './protocol.js';
 import { bytes, duration, int, loss, rate, title, when } from './format.js';
 import { balanceNote, itPerS, textureName } from './runinfo.js';
 import { LossChart } from './chart.js';
@@ -28,8 +31,8 @@ export function dashboardView(container, { id }) {
   let destroyed = false;
   let actionError = null;
 
-  // What the events say.
-  const ev = { t0: null, last: null, lastIteration: null, done: null, error: null, warnings: new Set(), device: null, total: null, start: null, download: null };
+  // What the events say: the chart's time origin, the newest iteration, the notices.
+  const ev = { t0: null, lastIteration: null, warnings: new Set(), download: null };
 
   // -- layout ------------------------------------------------------------------------------
   const titleEl = h('h1', { class: 'run-h1' }, 'Run');
@@ -69,7 +72,7 @@ export function dashboardView(container, { id }) {
     failure, alerts, body);
 
   // -- rendering ---------------------------------------------------------------------------
-  const state = () => run?.state || (ev.error ? 'failed' : ev.done ? (ev.done.stopped ? 'stopped' : 'done') : null);
+  const state = () => run?.state ?? null;
 
   async function stop() {
     const queued = run?.state === 'queued';
@@ -123,14 +126,17 @@ export function dashboardView(container, { id }) {
     document.title = `${tex ? title(tex) : `Run ${id}`}${s ? ` · ${s}` : ''} · TN Studio`;
     renderIf(badgeSlot, s, () => replace(badgeSlot, s ? badge(s) : null));
     const from = run?.resumed_from;
-    renderIf(subline, [run?.created, ev.device, run?.config?.data_dir, from], () => {
+    renderIf(subline, [run?.created, run?.device, run?.config?.data_dir, from, run?.sweep?.id], () => {
       const parts = [h('code', { class: 'run-id' }, id)];
       if (run?.created) parts.push(` · created ${when(run.created)}`);
       if (from) {
         parts.push(' · continued from ', h('a', { href: `#/runs/${encodeURIComponent(from.run)}`, id: 'resumed-from' },
           `iteration ${int(from.iteration)} of ${from.run}`));
       }
-      if (ev.device) parts.push(` · ${ev.device}`);
+      if (run?.sweep) {
+        parts.push(' · one of the sweep ', h('a', { href: `#/sweeps/${encodeURIComponent(run.sweep.id)}`, id: 'sweep-link' }, run.sweep.name));
+      }
+      if (run?.device) parts.push(` · ${run.device}`);
       if (run?.config?.data_dir) parts.push(' · photos ', h('code', {}, run.config.data_dir));
       replace(subline, parts);
     });
@@ -144,7 +150,7 @@ export function dashboardView(container, { id }) {
     } else if (s === 'stopping') {
       btns.push(h('button', { type: 'button', class: 'btn btn-secondary', disabled: true }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Stopping…'));
     }
-    const ended = s === 'done' || s === 'stopped' || s === 'failed';
+    const ended = isEnded(s);
     if (ended && run?.checkpoints?.length) {
       btns.push(h('button', { type: 'button', class: 'btn btn-secondary', id: 'continue-run', onclick: continueTraining },
         icon('play', 16), 'Continue training'));
@@ -166,7 +172,7 @@ export function dashboardView(container, { id }) {
   }
 
   function renderFailure() {
-    const message = run?.error || ev.error?.message || 'The trainer stopped without saying why.';
+    const message = run?.error || 'The trainer stopped without saying why.';
     renderIf(failure, [state(), message, run?.exit_code, run?.stderr_tail], () => renderFailureNow(message));
   }
 
@@ -185,7 +191,7 @@ export function dashboardView(container, { id }) {
 
   function renderAlerts() {
     const s = state();
-    const download = ev.download && !ev.start && s === 'running' ? [ev.download.done, ev.download.total] : null;
+    const download = ev.download && !run?.started && s === 'running' ? [ev.download.done, ev.download.total] : null;
     renderIf(alerts, [s, run?.queue_position, [...ev.warnings], actionError, download], () => renderAlertsNow(s, download));
   }
 
@@ -208,15 +214,14 @@ export function dashboardView(container, { id }) {
 
   function renderProgress() {
     const s = state();
-    const total = ev.total || run?.iterations || run?.config?.iterations || 0;
+    const total = run?.iterations || 0;
     const it = Math.max(ev.lastIteration?.iteration || 0, run?.iteration || 0);
     const frac = s === 'done' ? 1 : total ? Math.min(1, it / total) : 0;
     bar.style.width = `${(frac * 100).toFixed(2)}%`;
     barWrap.setAttribute('aria-valuenow', String(Math.round(frac * 100)));
     barWrap.dataset.state = s || '';
     const now = Date.now() / 1000;
-    const end = ev.done?.time ?? ev.error?.time ?? (isActive(s) ? now : ev.last?.time ?? null);
-    const elapsed = ev.t0 && end ? end - ev.t0 : null;
+    const elapsed = run?.started ? (run.finished ?? (isActive(s) ? now : run.started)) - run.started : null;
     const info = ev.lastIteration || run;
     const speed = itPerS({ images_per_s: info?.images_per_s, config: run?.config || {} });
     let eta = null;
@@ -239,23 +244,20 @@ export function dashboardView(container, { id }) {
     renderFailure();
     renderAlerts();
     renderProgress();
-    chart.setNote(balanceNote(ev.start, run?.config));
+    chart.setNote(balanceNote(run));
     const s = state();
-    body.hidden = (s === 'failed' || s === 'stopped' || s === 'done') && chart.points === 0 && !run?.checkpoints?.length && !run?.model;
-    if (run?.model) checkpoints.setModel(run.model, ev.done?.iteration ?? run.iteration);
+    body.hidden = isEnded(s) && chart.points === 0 && !run?.checkpoints?.length && !run?.model;
+    checkpoints.set(run?.checkpoints);
+    if (run?.model) checkpoints.setModel(run.model, run.model_iteration ?? run.iteration);
     stylize.update();
   });
 
   // -- events --------------------------------------------------------------------------------
   function onEvent({ event }) {
     if (!event || typeof event !== 'object') return;
-    ev.last = event;
     switch (event.type) {
       case 'start':
         ev.t0 ??= event.time;
-        ev.total = event.iterations;
-        ev.device = event.device;
-        ev.start ??= event; // a continued run's first start holds its calibration
         previews.started();
         break;
       case 'iteration':
@@ -267,9 +269,6 @@ export function dashboardView(container, { id }) {
         previews.add(event.iteration, event.path);
         checkpoints.render();
         break;
-      case 'checkpoint':
-        checkpoints.add(event.iteration, event.path);
-        break;
       case 'eval':
         ev.t0 ??= event.time;
         chart.addEval(event, event.time - ev.t0);
@@ -280,16 +279,7 @@ export function dashboardView(container, { id }) {
       case 'download':
         ev.download = event;
         break;
-      case 'done':
-        ev.done = event;
-        if (run && !run.model && event.model) store.upsertRun({ ...run, model: event.model });
-        refreshRun();
-        break;
-      case 'error':
-        ev.error = event;
-        refreshRun();
-        break;
-      default:
+      default: // done, error, checkpoint: facts the RunInfo brings
         break;
     }
     renderAll();

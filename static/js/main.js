@@ -1,4 +1,7 @@
-// Boot: live connection, shared state, status indicator, routes.
+// Boot: what the browser shares with the trainer (loaded once), live connection, shared state,
+// status indicator, routes.
+import { api } from './api.js';
+import { initProtocol } from './protocol.js';
 import * as socket from './socket.js';
 import * as store from './store.js';
 import { mountStatus } from './status.js';
@@ -6,11 +9,12 @@ import { route, start, currentPath } from './router.js';
 import { runsView } from './runs.js';
 import { wizardView } from './wizard.js';
 import { dashboardView } from './dashboard.js';
+import { compareView, sweepView } from './compare.js';
 
 function markNav() {
   const path = currentPath();
   for (const a of document.querySelectorAll('[data-nav]')) {
-    const active = (a.dataset.nav === 'runs' && (path === '/' || path.startsWith('/runs'))) ||
+    const active = (a.dataset.nav === 'runs' && (path === '/' || /^\/(runs|sweeps|compare)\//.test(path))) ||
       (a.dataset.nav === 'new' && path.startsWith('/new'));
     if (active) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -37,10 +41,14 @@ function boot() {
   route('/', runsView);
   route('/new', wizardView);
   route('/runs/:id', dashboardView);
+  route('/sweeps/:id', sweepView);
+  route('/compare/:ids', compareView);
   window.addEventListener('hashchange', markNav);
   markNav();
   start(document.getElementById('main'));
 }
 
 // socket.io's client is a classic deferred script; modules run after it.
-boot();
+api.protocol().then(initProtocol).then(boot, (err) => {
+  document.getElementById('main').textContent = `TN Studio could not start: ${err.message} Reload the page.`;
+});

@@ -106,3 +106,8 @@ export class PreviewPanel {
     });
   }
 }
+
+// One photo of a preview strip (n square photos side by side), as a square crop.
+export function stripCrop(src, index, n, alt) {
+  return h('div', { class: 'crop' }, h('img', { src, alt, loading: 'lazy', style: { width: `${n * 100}%`, left: `-${index * 100}%` } }));
+}

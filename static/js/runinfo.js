@@ -32,17 +32,18 @@ export function runDuration(run, now = Date.now() / 1000) {
   return { text: '–', approx: false };
 }
 
-// What the style scale and the starting balance (the start event's style_scale and
-// start_balance) mean, in one line; '' before the run has started.
-export function balanceNote(start, config = {}) {
-  if (!Number.isFinite(start?.style_scale)) return '';
+// What the run's style scale and starting balance (RunInfo style_scale, start_balance, from its
+// first start event) mean, in one line; '' before the run has started.
+export function balanceNote(run) {
+  if (!Number.isFinite(run?.style_scale)) return '';
+  const config = run.config || {};
   const num = (x) => Number(x.toPrecision(2)).toLocaleString('en-US', { maximumSignificantDigits: 2 });
   const sci = (x) => (x >= 1e4 || x < 1e-2 ? x.toExponential(2).replace('e+', 'e') : num(x));
   const asked = config.style_scale ?? 'auto';
-  const how = asked === 'auto' ? `calibrated for balance ${num(config.balance ?? start.start_balance)}` : 'as set';
-  const began = Number.isFinite(start.start_balance)
-    ? `the style term started at ${num(start.start_balance)}× the content term`
+  const how = asked === 'auto' ? `calibrated for balance ${num(config.balance ?? run.start_balance)}` : 'as set';
+  const began = Number.isFinite(run.start_balance)
+    ? `the style term started at ${num(run.start_balance)}× the content term`
     : 'a run from before calibration (raw units)';
-  return `Style scale ${sci(start.style_scale)} (${how}): ${began}. The curves show the scaled losses. `
+  return `Style scale ${sci(run.style_scale)} (${how}): ${began}. The curves show the scaled losses. `
     + 'For more style, raise the balance or lower the content weight; for less, the reverse.';
 }

@@ -1,10 +1,14 @@
-// The home page: every run as a card, live.
+// The home page: every run as a card, live; a sweep's runs as one card that opens their
+// comparison; runs ticked on their cards compared side by side.
 import { h, icon, renderIf, replace } from './dom.js';
 import { runFile, textureImage } from './api.js';
 import * as store from './store.js';
-import { badge, isActive } from './badges.js';
+import { badge } from './badges.js';
+import { isActive } from './protocol.js';
 import { int, loss, title, when } from './format.js';
 import { progressFraction, runDuration, textureName } from './runinfo.js';
+import { settingsSchema } from './protocol.js';
+import { navigate } from './router.js';
 
 const POLL_MS = 3000;
 
@@ -12,7 +16,7 @@ function setSrc(img, src) {
   if (img.getAttribute('src') !== src) img.src = src;
 }
 
-function card(run) {
+function card(run, selected, onSelect) {
   const el = {
     root: h('li', { class: 'run-card' }),
     media: h('div', { class: 'run-media' }),
@@ -41,8 +45,54 @@ function card(run) {
         h('div', {}, h('dt', {}, 'Duration'), el.time)),
       el.parts));
   el.media.append(el.preview, el.texture);
-  el.root.append(el.link);
+  el.pick = h('input', { type: 'checkbox', class: 'pick-input', checked: selected.has(run.id), 'aria-label': `Compare run ${run.id}` });
+  el.pick.addEventListener('change', () => onSelect(run.id, el.pick.checked));
+  el.root.append(el.link, h('label', { class: 'pick' }, el.pick, h('span', { class: 'small' }, 'Compare')));
   return el;
+}
+
+// A sweep: one card for its runs, opening their comparison; each run keeps its dashboard link.
+function sweepCard(sweep) {
+  const el = { root: h('li', { class: 'run-card sweep-card', dataset: { sweep: sweep.id } }), key: null };
+  el.update = (runs) => {
+    const key = JSON.stringify(runs.map((r) => [r.id, r.state, r.latest_preview, r.iteration]));
+    if (key === el.key) return;
+    el.key = key;
+    const setting = settingsSchema()[sweep.setting]?.label || sweep.setting;
+    const active = runs.filter((r) => isActive(r.state)).length;
+    const done = runs.filter((r) => r.state === 'done').length;
+    replace(el.root,
+      h('a', { class: 'run-link', href: `#/sweeps/${encodeURIComponent(sweep.id)}`, 'aria-label': `Sweep ${sweep.name}: compare its ${runs.length} runs` },
+        h('div', { class: 'sweep-media' }, runs.map((r) => h('img', {
+          alt: '', loading: 'lazy', src: r.latest_preview ? runFile(r.id, r.latest_preview) : textureImage(textureName(r)),
+          class: r.latest_preview ? '' : 'faded',
+        }))),
+        h('div', { class: 'run-body' },
+          h('div', { class: 'run-head' }, h('h2', { class: 'run-title' }, sweep.name), h('span', { class: 'badge badge-sweep' }, 'Sweep')),
+          h('p', { class: 'run-sub' }, `${setting}: ${sweep.values.join(', ')} · ${title(textureName(runs[0]))} · ${when(runs[0].created)}`),
+          h('p', { class: 'muted small' }, `${runs.length} runs${active ? `, ${active} active` : ''}${done ? `, ${done} done` : ''}. Open to compare them side by side.`))),
+      h('ul', { class: 'sweep-runs' }, runs.map((r) => h('li', {},
+        h('a', { href: `#/runs/${encodeURIComponent(r.id)}` }, `${setting} ${r.sweep.value}`), ' ', badge(r.state)))));
+  };
+  return el;
+}
+
+// The list's items, newest first: a run on its own, or a sweep (placed by its newest run).
+function items(runs) {
+  const out = [];
+  const sweeps = new Map();
+  for (const run of runs) {
+    if (!run.sweep) {
+      out.push({ key: run.id, run });
+    } else if (!sweeps.has(run.sweep.id)) {
+      const item = { key: `sweep:${run.sweep.id}`, sweep: run.sweep, runs: [] };
+      sweeps.set(run.sweep.id, item);
+      out.push(item);
+    }
+    if (run.sweep) sweeps.get(run.sweep.id).runs.push(run);
+  }
+  for (const s of sweeps.values()) s.runs.sort((a, b) => a.sweep.index - b.sweep.index);
+  return out;
 }
 
 function update(el, run) {
@@ -97,13 +147,25 @@ export function runsView(container) {
   const grid = h('ul', { class: 'run-grid', 'aria-label': 'Runs' });
   const body = h('div', { class: 'runs-body', 'aria-live': 'polite', 'aria-busy': 'true' });
   const count = h('p', { class: 'page-sub' }, 'Texture networks you have trained or are training.');
+  const selected = new Set();
+  const compareBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-lg', id: 'compare-selected', hidden: true },
+    'Compare selected');
+  compareBtn.addEventListener('click', () => navigate(`/compare/${[...selected].map(encodeURIComponent).join(',')}`));
+  const onSelect = (id, on) => {
+    if (on) selected.add(id);
+    else selected.delete(id);
+    compareBtn.hidden = selected.size === 0;
+    compareBtn.disabled = selected.size < 2;
+    compareBtn.textContent = selected.size < 2 ? 'Tick 2 or more runs to compare' : `Compare ${selected.size} runs`;
+  };
   container.append(
     h('div', { class: 'page-head' },
       h('div', {}, h('h1', {}, 'Runs'), count),
-      h('a', { class: 'btn btn-primary btn-lg', href: '#/new', id: 'new-run' }, icon('plus'), 'New run')),
+      h('div', { class: 'head-actions' }, compareBtn,
+        h('a', { class: 'btn btn-primary btn-lg', href: '#/new', id: 'new-run' }, icon('plus'), 'New run'))),
     body);
 
-  const cards = new Map();
+  const cards = new Map(); // item key -> card
   function render() {
     const { loaded, error } = store.runsLoaded();
     const runs = store.allRuns();
@@ -123,20 +185,22 @@ export function runsView(container) {
     const active = runs.filter((r) => isActive(r.state)).length;
     count.textContent = `${runs.length} ${runs.length === 1 ? 'run' : 'runs'}${active ? `, ${active} active` : ''}.`;
     if (grid.parentNode !== body) replace(body, grid);
-    const ids = new Set(runs.map((r) => r.id));
-    for (const [id, el] of cards) {
-      if (!ids.has(id)) {
+    const list = items(runs);
+    const keys = new Set(list.map((item) => item.key));
+    for (const [key, el] of cards) {
+      if (!keys.has(key)) {
         el.root.remove();
-        cards.delete(id);
+        cards.delete(key);
       }
     }
-    runs.forEach((run, i) => {
-      let el = cards.get(run.id);
+    list.forEach((item, i) => {
+      let el = cards.get(item.key);
       if (!el) {
-        el = card(run);
-        cards.set(run.id, el);
+        el = item.sweep ? sweepCard(item.sweep) : card(item.run, selected, onSelect);
+        cards.set(item.key, el);
       }
-      update(el, run);
+      if (item.sweep) el.update(item.runs);
+      else update(el, item.run);
       if (grid.children[i] !== el.root) grid.insertBefore(el.root, grid.children[i] || null);
     });
   }

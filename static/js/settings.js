@@ -1,28 +1,27 @@
-// The trainer's settings: defaults (worker/train.py), presets, field rules, time estimates.
+// The trainer's settings as the wizard shows them: defaults, bounds and help come from
+// worker/settings.json (protocol.js); here, the presets, field parsing and time estimates.
+import { settingsSchema, sweepValueLimits } from './protocol.js';
 
-export const STYLE_LAYERS = ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'];
+// The wizard's settings (those not marked ui: false), built from the schema on first use.
+let built = null;
+function build() {
+  if (built) return built;
+  const schema = Object.entries(settingsSchema()).filter(([, spec]) => spec.ui !== false);
+  const defaults = Object.freeze(Object.fromEntries(schema.map(([key, spec]) => [key, spec.default])));
+  const fields = {};
+  for (const [key, spec] of schema) {
+    if (spec.type !== 'int' && spec.type !== 'float') continue;
+    fields[key] = { label: spec.label, unit: spec.unit, kind: spec.type, min: spec.min, max: spec.max, help: spec.help, optional: spec.default === null };
+  }
+  const weights = settingsSchema().style_weights;
+  fields.style_weight = { label: 'Style weight', kind: 'float', min: weights.min, max: weights.max };
+  built = { defaults, fields, layers: weights.labels };
+  return built;
+}
 
-export const DEFAULTS = Object.freeze({
-  style_weights: [5, 6, 2, 2, 2],
-  content_weight: 1000,
-  balance: 2,
-  noise: 1,
-  image_size: 256,
-  style_size: 256,
-  batch_size: 4,
-  iterations: 3000,
-  lr: 0.01,
-  lr_step: 300,
-  lr_decay: 0.8,
-  checkpoint_every: 500,
-  preview_every: 100,
-  norm: 'instance',
-  scales: 5,
-  seed: 0,
-  device: 'auto',
-  vgg_weights: 'imagenet',
-  workers: null, // auto: on a GPU half the cores (at most 8), on the CPU none (1 above 4 cores)
-});
+export const defaults = () => build().defaults;
+export const field = (key) => build().fields[key];
+export const styleLayers = () => build().layers;
 
 export const PRESETS = [
   {
@@ -50,30 +49,10 @@ export function matchingPreset(s) {
   return PRESETS.find((p) => Object.entries(p.values).every(([k, v]) => s[k] === v))?.id ?? null;
 }
 
-// Field rules: kind int|float, min, max, and help. A value is valid when it is a finite number
-// within [min, max] (and whole for int).
-export const FIELDS = {
-  image_size: { label: 'Image size', unit: 'px', kind: 'int', min: 16, max: 4096, help: 'Photos are resized (short side) and randomly cropped to this square.' },
-  style_size: { label: 'Style size', unit: 'px', kind: 'int', min: 16, max: 4096, help: 'Long side of the texture as the network sees it. Larger: bigger brush strokes.' },
-  batch_size: { label: 'Batch size', unit: 'photos', kind: 'int', min: 1, max: 256, help: 'Photos per optimiser step.' },
-  iterations: { label: 'Iterations', unit: 'steps', kind: 'int', min: 1, max: 10000000, help: 'Optimiser steps in all.' },
-  lr: { label: 'Learning rate', kind: 'float', min: 1e-7, max: 1, help: 'Adam learning rate.' },
-  lr_step: { label: 'LR step', unit: 'steps', kind: 'int', min: 1, max: 10000000, help: 'Multiply the learning rate by the decay every this many steps.' },
-  lr_decay: { label: 'LR decay', kind: 'float', min: 0.0001, max: 1, help: 'Factor applied every LR step.' },
-  content_weight: { label: 'Content weight', kind: 'float', min: 0, max: 1e9, help: 'Weight of the content loss at relu4_2: higher keeps more of the photo.' },
-  balance: { label: 'Style balance', kind: 'float', min: 0.001, max: 10000, help: 'How many times the content term the style term starts at, with the default weights (the style scale is calibrated for it). Higher: more texture, less photo.' },
-  noise: { label: 'Noise factor', kind: 'float', min: 0, max: 100, help: 'Scale k of the noise fed to the generator.' },
-  checkpoint_every: { label: 'Checkpoint every', unit: 'steps', kind: 'int', min: 1, max: 10000000, help: 'A resumable checkpoint (and downloadable model) this often.' },
-  preview_every: { label: 'Preview every', unit: 'steps', kind: 'int', min: 1, max: 10000000, help: 'Stylize the held-out photos this often.' },
-  scales: { label: 'Generator scales', kind: 'int', min: 1, max: 8, help: 'K, the number of multi-scale branches (the paper uses 5).' },
-  seed: { label: 'Seed', kind: 'int', min: 0, max: 2 ** 31 - 1, help: 'Same seed, same run (on the CPU).' },
-  workers: { label: 'Data workers', kind: 'int', min: 0, max: 64, optional: true, help: 'Data loading processes. Empty: automatic (on a GPU, half the cores up to 8; on the CPU, none up to 4 cores, else 1).' },
-  style_weight: { label: 'Style weight', kind: 'float', min: 0, max: 1e9 },
-};
-
-// Parses a text field's value by its rule: {value} or {error}.
+// Parses a text field's value by its rule (settings.json: int or float, min, max): {value} or
+// {error}. Valid: a finite number within [min, max], whole for an int.
 export function parseField(key, text) {
-  const rule = FIELDS[key];
+  const rule = field(key);
   const t = String(text ?? '').trim();
   if (t === '') return rule.optional ? { value: null } : { error: 'Required.' };
   const n = Number(t);
@@ -88,7 +67,7 @@ export function parseField(key, text) {
 // CPU: 0.6 s per 256 px image measured on 2 cores (BENCHMARKS.md), taken to scale with the
 // square root of the cores (threads scale well short of linearly). GPU: about 150 images/s.
 export const CPU_SECONDS_256_2_CORES = 0.6;
-export function secondsPerImage(kind, imageSize, cpus = 2) {
+function secondsPerImage(kind, imageSize, cpus = 2) {
   const pixels = ((imageSize || 256) / 256) ** 2;
   if (kind === 'cuda') return pixels / 150;
   return CPU_SECONDS_256_2_CORES * pixels * Math.sqrt(2 / Math.max(1, cpus || 2));
@@ -108,10 +87,39 @@ export function effectiveDevice(setting, detected) {
 // The config sent to POST /api/runs.
 export function toConfig({ dataPath, texture, settings }) {
   const config = { data_dir: dataPath, texture };
-  for (const key of Object.keys(DEFAULTS)) {
+  for (const key of Object.keys(defaults())) {
     const v = settings[key];
     if (v === null || v === undefined) continue;
     config[key] = Array.isArray(v) ? [...v] : v;
   }
   return config;
+}
+
+// -- sweeps ------------------------------------------------------------------------------------
+// The settings a sweep can vary (settings.json `sweep`: the suggested grid, as factors of the
+// current value or steps from it) and how many values a sweep takes (`sweep_values`).
+export const sweepable = () => Object.keys(settingsSchema()).filter((key) => settingsSchema()[key].sweep);
+export const sweepLimits = () => sweepValueLimits();
+
+export function suggestSweep(key, current) {
+  const { sweep, min, max, type } = settingsSchema()[key];
+  const raw = sweep.times ? sweep.times.map((f) => current * f) : sweep.plus.map((d) => current + d);
+  const values = raw.map((v) => Math.min(max, Math.max(min, v)))
+    .map((v) => (type === 'int' ? Math.round(v) : Number(v.toPrecision(4))));
+  return [...new Set(values)];
+}
+
+// The values typed for a sweep of `key`: {values} or {error}.
+export function parseSweep(key, text) {
+  const [low, high] = sweepLimits();
+  const parts = String(text ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const values = [];
+  for (const part of parts) {
+    const r = parseField(key, part);
+    if (r.error || r.value === null) return { error: `${part}: ${r.error || 'Enter a number.'}` };
+    values.push(r.value);
+  }
+  if (values.length < low || values.length > high) return { error: `Give ${low} to ${high} values, separated by commas.` };
+  if (new Set(values).size !== values.length) return { error: 'Each value once.' };
+  return { values };
 }

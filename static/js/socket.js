@@ -26,8 +26,6 @@ export function on(name, fn) {
   return () => listeners.get(name).delete(fn);
 }
 
-export const connected = () => !!socket?.connected;
-
 function sendSubscribe(run, sub) {
   if (!socket?.connected) return; // the next 'connect' sends it
   socket.emit('subscribe', { run, after: sub.last }, (ack) => {
@@ -35,7 +33,7 @@ function sendSubscribe(run, sub) {
   });
 }
 
-// Calls onEvent({run, seq, event, image?}) for each event of the run with seq > after, once each,
+// Calls onEvent({run, seq, event}) for each event of the run with seq > after, once each,
 // in order. onAck({ok, last} | {ok: false, error}) after each (re)subscription's history.
 export function subscribe(run, { after = 0, onEvent, onAck } = {}) {
   const sub = { last: after, onEvent, onAck };
@@ -50,10 +48,6 @@ export function subscribe(run, { after = 0, onEvent, onAck } = {}) {
 
 // The socket.io client itself (the browser tests drop its transport to check reconnects).
 export const rawSocket = () => socket;
-
-export function lastSeq(run) {
-  return subscriptions.get(run)?.last ?? 0;
-}
 
 export function connect() {
   if (socket) return socket;

@@ -1,13 +1,25 @@
 // "Stylize a photo": a photo, a model or checkpoint of the run, a noise factor (style
-// strength) -> POST /api/stylize -> the image and a download link.
+// strength) -> POST /api/stylize -> the image and a download link. The noise strip renders the
+// photo small at several noise factors (the same seed) side by side; picking one renders it at
+// full size.
 import { h, icon, newId, replace } from './dom.js';
-import { api } from './api.js';
+import { api, videoFile } from './api.js';
 import { refuseFile } from './wizard-texture.js';
+import { uploadBytes } from './protocol.js';
+
+const VIDEO_EXT = /\.(mp4|mov|m4v|mkv|webm|avi)$/i;
+const isVideo = (file) => (file.type ? file.type.startsWith('video/') : VIDEO_EXT.test(file.name));
+const POLL_MS = 700;
+
+const STRIP_FACTORS = '0, 0.5, 1, 2, 4';
+const STRIP_SIZE = 320; // px, the long side of each strip image
 
 export class StylizePanel {
-  constructor(runId, checkpoints) {
+  // `networks.choices()`: [{value: checkpoint file or '' for the model, label}] (a CheckpointList).
+  constructor(runId, networks) {
     this.runId = runId;
-    this.checkpoints = checkpoints; // a CheckpointList, for choices()
+    this.checkpoints = networks;
+    this.stripUrls = [];
     this.file = null;
     this.inputUrl = null;
     this.outputUrl = null;
@@ -17,16 +29,20 @@ export class StylizePanel {
     const noiseId = newId('noise');
     const seedId = newId('seed');
     const modelId = newId('stylize-model');
-    this.fileInput = h('input', { type: 'file', id: fileId, accept: 'image/*', class: 'sr-only-input' });
+    this.fileInput = h('input', { type: 'file', id: fileId, accept: 'image/*,video/*', class: 'sr-only-input' });
     this.fileName = h('span', { class: 'muted small file-name' }, 'No photo chosen');
     this.drop = h('label', { class: 'dropzone dropzone-sm', for: fileId, id: 'stylize-drop' }, this.fileInput, icon('image', 22),
-      h('span', {}, h('strong', {}, 'Choose a photo'), ' or drop it here'), this.fileName);
+      h('span', {}, h('strong', {}, 'Choose a photo or a video'), ' or drop it here'), this.fileName);
     this.model = h('select', { id: modelId, class: 'input' });
     this.noise = h('input', { id: noiseId, type: 'range', min: 0, max: 4, step: 0.1, value: 1, class: 'range' });
     this.noiseOut = h('output', { for: noiseId, class: 'num' }, '1.0');
     this.seed = h('input', { id: seedId, type: 'number', min: 0, step: 1, value: 0, class: 'input input-num input-sm', inputmode: 'numeric' });
     this.button = h('button', { type: 'submit', class: 'btn btn-primary', id: 'stylize-go', disabled: true }, icon('sparkle', 16), 'Stylize');
     this.status = h('div', { class: 'stylize-status', 'aria-live': 'polite' });
+    const factorsId = newId('strip-factors');
+    this.factors = h('input', { id: factorsId, type: 'text', class: 'input input-mono input-sm', value: STRIP_FACTORS, autocomplete: 'off', spellcheck: false });
+    this.stripButton = h('button', { type: 'button', class: 'btn btn-secondary', id: 'noise-strip-go', disabled: true }, 'Noise strip');
+    this.strip = h('div', { class: 'noise-strip', id: 'noise-strip' });
     this.result = h('div', { class: 'stylize-result' });
     this.form = h('form', { class: 'stylize-form' },
       this.drop,
@@ -38,11 +54,15 @@ export class StylizePanel {
           h('p', { class: 'hint' }, '0 keeps the photo clearest; higher lets the texture take over.')),
         h('div', { class: 'field' }, h('label', { for: seedId, class: 'label' }, 'Seed'), this.seed)),
       h('div', { class: 'stylize-actions' }, this.button),
+      h('div', { class: 'field strip-field' },
+        h('label', { for: factorsId, class: 'label' }, 'Compare noise factors'),
+        h('div', { class: 'range-row' }, this.factors, this.stripButton),
+        h('p', { class: 'hint' }, 'The photo at each factor, side by side, with the same seed. Click one to render it at full size.')),
       this.status);
     this.unavailable = h('p', { class: 'muted stylize-unavailable' }, 'Try the network on your own photos once the run has saved its first checkpoint.');
     this.el = h('section', { class: 'card stylize-card', 'aria-labelledby': 'stylize-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'stylize-title' }, 'Stylize a photo')),
-      this.unavailable, this.form, this.result);
+      this.unavailable, this.form, this.strip, this.result);
 
     this.model.addEventListener('change', () => { this.picked = true; });
     this.noise.addEventListener('input', () => { this.noiseOut.textContent = Number(this.noise.value).toFixed(1); });
@@ -60,6 +80,7 @@ export class StylizePanel {
       e.preventDefault();
       if (e.dataTransfer?.files?.[0]) this.choose(e.dataTransfer.files[0]);
     });
+    this.stripButton.addEventListener('click', () => this.runStrip());
     this.form.addEventListener('submit', (e) => {
       e.preventDefault();
       this.run();
@@ -83,7 +104,12 @@ export class StylizePanel {
   }
 
   choose(file) {
-    const refused = refuseFile(file);
+    const video = isVideo(file);
+    const refused = !video ? refuseFile(file)
+      : file.size > uploadBytes() ? `${file.name} is ${(file.size / 2 ** 20).toFixed(1)} MB; videos up to ${uploadBytes() / 2 ** 20} MB `
+        + 'are stylized here (longer ones with python -m worker.stylize --input clip.mp4 --output out.mp4).' : null;
+    this.video = video && !refused;
+    replace(this.button, icon('sparkle', 16), this.video ? 'Stylize video' : 'Stylize');
     if (refused) {
       this.file = null;
       this.fileName.textContent = 'No photo chosen';
@@ -98,6 +124,43 @@ export class StylizePanel {
 
   refresh() {
     this.button.disabled = this.busy || !this.file || !this.available;
+    this.stripButton.disabled = this.button.disabled || this.video;
+  }
+
+  settings() {
+    return { run: this.runId, checkpoint: this.model.value || undefined, seed: Math.max(0, Math.floor(Number(this.seed.value) || 0)) };
+  }
+
+  // The photo at each noise factor typed (0 to 4, up to 8 of them), small, side by side.
+  async runStrip() {
+    const factors = this.factors.value.split(',').map((t) => t.trim()).filter(Boolean).map(Number);
+    if (!factors.length || factors.length > 8 || factors.some((f) => !Number.isFinite(f) || f < 0 || f > 4)) {
+      this.message('Give up to 8 noise factors from 0 to 4, separated by commas.', true);
+      return;
+    }
+    if (!this.file || this.busy) return;
+    this.busy = true;
+    this.refresh();
+    this.message(`Stylizing at ${factors.length} noise factors…`);
+    try {
+      const outs = [];
+      for (const noise of factors) outs.push(await api.stylize({ ...this.settings(), noise, size: STRIP_SIZE }, this.file));
+      this.stripUrls.forEach((u) => URL.revokeObjectURL(u));
+      this.stripUrls = outs.map((o) => URL.createObjectURL(o.blob));
+      replace(this.strip, factors.map((noise, i) => h('button', {
+        type: 'button', class: 'strip-pick', dataset: { noise: String(noise) }, 'aria-label': `Render at full size with noise factor ${noise}`,
+        onclick: () => {
+          this.noise.value = String(noise);
+          this.noiseOut.textContent = noise.toFixed(1);
+          this.run();
+        },
+      }, h('img', { src: this.stripUrls[i], alt: `Stylized with noise factor ${noise}` }), h('span', { class: 'small' }, `noise ${noise}`))));
+      this.message('');
+    } catch (err) {
+      this.message(`Could not stylize: ${err.message}`, true);
+    }
+    this.busy = false;
+    this.refresh();
   }
 
   message(text, error = false) {
@@ -107,14 +170,14 @@ export class StylizePanel {
   }
 
   async run() {
+    if (this.video) return this.runVideo();
     if (!this.file || this.busy) return;
     this.busy = true;
     this.refresh();
     this.message('Stylizing…');
     try {
       const noise = Number(this.noise.value);
-      const seed = Math.max(0, Math.floor(Number(this.seed.value) || 0));
-      const out = await api.stylize({ run: this.runId, checkpoint: this.model.value || undefined, noise, seed }, this.file);
+      const out = await api.stylize({ ...this.settings(), noise }, this.file);
       if (this.outputUrl) URL.revokeObjectURL(this.outputUrl);
       if (this.inputUrl) URL.revokeObjectURL(this.inputUrl);
       this.outputUrl = URL.createObjectURL(out.blob);
@@ -135,7 +198,38 @@ export class StylizePanel {
     this.refresh();
   }
 
+  // Every frame with the same noise (no boiling), the sound kept; progress polled until done.
+  async runVideo() {
+    if (!this.file || this.busy) return;
+    this.busy = true;
+    this.destroyed = false;
+    this.refresh();
+    this.message('Uploading the video…');
+    try {
+      let { job } = await api.startVideo({ ...this.settings(), noise: Number(this.noise.value) }, this.file);
+      while (job.state === 'queued' || job.state === 'running') {
+        this.message(job.total ? `Stylizing the video: frame ${job.done} of ${job.total}…` : 'Stylizing the video…');
+        this.status.querySelector('.callout')?.setAttribute('id', 'video-progress');
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        if (this.destroyed) return;
+        ({ job } = await api.videoJob(job.id));
+      }
+      if (job.state !== 'done') throw new Error(job.error || 'the video job failed');
+      replace(this.result,
+        h('video', { src: videoFile(job.id), controls: true, id: 'stylize-video', class: 'stylize-video', 'aria-label': `${this.file.name}, stylized` }),
+        h('p', { class: 'muted small' }, `${job.done} frames, each with the same noise.`),
+        h('a', { class: 'btn btn-secondary', href: videoFile(job.id), download: job.file, id: 'stylize-download' }, icon('download', 16), 'Download video'));
+      this.message('');
+    } catch (err) {
+      this.message(`Could not stylize the video: ${err.message}`, true);
+    }
+    this.busy = false;
+    this.refresh();
+  }
+
   destroy() {
+    this.destroyed = true;
+    this.stripUrls.forEach((u) => URL.revokeObjectURL(u));
     if (this.outputUrl) URL.revokeObjectURL(this.outputUrl);
     if (this.inputUrl) URL.revokeObjectURL(this.inputUrl);
   }

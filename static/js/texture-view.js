@@ -21,7 +21,7 @@ function loadImage(name) {
   return images.get(name);
 }
 
-export function scaledSize(width, height, styleSize) {
+function scaledSize(width, height, styleSize) {
   const s = styleSize / Math.max(width, height);
   return { width: Math.max(1, Math.round(width * s)), height: Math.max(1, Math.round(height * s)) };
 }

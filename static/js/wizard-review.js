@@ -1,12 +1,14 @@
-// Wizard step 4: a summary of the choices, then POST /api/runs and on to the dashboard.
+// Wizard step 4: a summary of the choices, then POST /api/runs and on to the dashboard (or, for a
+// sweep, POST /api/sweeps and on to its comparison).
 import { h, icon, replace } from './dom.js';
 import { api, textureImage } from './api.js';
 import { navigate } from './router.js';
 import { upsertRun } from './store.js';
 import { int, plural, title } from './format.js';
-import { DEFAULTS, PRESETS, STYLE_LAYERS, toConfig } from './settings.js';
+import { PRESETS, defaults, styleLayers, toConfig } from './settings.js';
 import { deviceCard, getDevice } from './device.js';
 import { networkView } from './texture-view.js';
+import { chosenSweep, sweepLabel } from './wizard-sweep.js';
 
 function row(label, value) {
   return h('div', { class: 'summary-row' }, h('dt', {}, label), h('dd', {}, value));
@@ -14,9 +16,8 @@ function row(label, value) {
 
 function changedSettings(s) {
   const out = [];
-  for (const key of Object.keys(DEFAULTS)) {
-    const a = JSON.stringify(s[key]);
-    if (a !== JSON.stringify(DEFAULTS[key])) out.push(key);
+  for (const [key, value] of Object.entries(defaults())) {
+    if (JSON.stringify(s[key]) !== JSON.stringify(value)) out.push(key);
   }
   return out;
 }
@@ -28,9 +29,10 @@ export function reviewStep(el, { state }) {
   const errorBox = h('div', { class: 'start-error', 'aria-live': 'assertive' });
   const deviceSlot = h('div', {});
   const view = networkView();
+  const sweep = chosenSweep(state);
 
   const changed = changedSettings(s);
-  const settingLabel = (k) => (k === 'style_weights' ? `style weights (${STYLE_LAYERS.join(', ')})` : k.replace(/_/g, ' '));
+  const settingLabel = (k) => (k === 'style_weights' ? `style weights (${styleLayers().join(', ')})` : k.replace(/_/g, ' '));
   const settingValue = (k) => (Array.isArray(s[k]) ? s[k].join(', ') : s[k] === null ? 'auto' : String(s[k]));
 
   el.append(
@@ -42,6 +44,9 @@ export function reviewStep(el, { state }) {
           h('img', { src: textureImage(state.texture), alt: '', width: 40, height: 40 }), title(state.texture))),
         row('Preset', preset ? preset.name : 'Custom'),
         row('Training', `${int(s.iterations)} iterations, batch ${s.batch_size}, ${s.image_size} px photos, ${s.style_size} px texture`),
+        sweep ? row('Sweep', h('span', { id: 'review-sweep' }, `${sweepLabel(sweep.setting)} = `,
+          h('code', {}, sweep.values.join(', ')), h('span', { class: 'muted' }, ` · ${sweep.values.length} runs, one after another`
+            + `${sweep.name ? ` · “${sweep.name}”` : ''}`))) : null,
         row('Outputs', `a preview every ${int(s.preview_every)} and a checkpoint every ${int(s.checkpoint_every)} iterations`),
         row('Changed from defaults', changed.length
           ? h('ul', { class: 'changed-list' }, changed.map((k) => h('li', {}, h('span', { class: 'muted' }, `${settingLabel(k)}: `), h('code', {}, settingValue(k)))))
@@ -62,6 +67,12 @@ export function reviewStep(el, { state }) {
       errorBox.replaceChildren();
       const config = toConfig({ dataPath: state.dataMode === 'sample' ? 'sample' : state.dataPath.trim(), texture: state.texture, settings: s });
       try {
+        if (sweep) {
+          const { sweep: made, runs } = await api.startSweep(config, sweep);
+          runs.forEach(upsertRun);
+          navigate(`/sweeps/${encodeURIComponent(made.id)}`);
+          return true;
+        }
         const { run } = await api.createRun(config);
         upsertRun(run);
         navigate(`/runs/${encodeURIComponent(run.id)}`);

@@ -1,8 +1,11 @@
-// Wizard step 3: presets, every trainer option (Advanced), the device and a time estimate.
+// Wizard step 3: presets, every trainer option (Advanced), the device and a time estimate, and
+// an optional sweep of one setting.
 import { h, icon, newId, replace } from './dom.js';
-import { DEFAULTS, FIELDS, PRESETS, STYLE_LAYERS, matchingPreset, parseField } from './settings.js';
+import { PRESETS, defaults, field, matchingPreset, parseField, styleLayers } from './settings.js';
 import { deviceCard, getDevice } from './device.js';
+import { settingsSchema } from './protocol.js';
 import { int } from './format.js';
+import { sweepSection } from './wizard-sweep.js';
 
 export function settingsStep(el, { state, changed }) {
   const s = state.settings;
@@ -25,12 +28,12 @@ export function settingsStep(el, { state, changed }) {
   const deviceSlot = h('div', { class: 'device-slot', 'aria-live': 'polite' });
 
   // -- advanced --------------------------------------------------------------------------
-  function numberField(key, { label = FIELDS[key].label, help = FIELDS[key].help } = {}) {
+  function numberField(key, { label = field(key).label, help = field(key).help } = {}) {
     const id = newId(key);
     const errId = `${id}-error`;
-    const def = DEFAULTS[key];
+    const def = defaults()[key];
     const input = h('input', {
-      id, name: key, type: 'text', inputmode: FIELDS[key].kind === 'int' ? 'numeric' : 'decimal', class: 'input input-num',
+      id, name: key, type: 'text', inputmode: field(key).kind === 'int' ? 'numeric' : 'decimal', class: 'input input-num',
       value: s[key] ?? '', placeholder: def === null ? 'auto' : String(def), 'aria-describedby': `${id}-hint ${errId}`, autocomplete: 'off',
     });
     inputs.set(key, input);
@@ -40,7 +43,7 @@ export function settingsStep(el, { state, changed }) {
       if (!r.error) s[key] = r.value;
       settingsChanged();
     });
-    const unit = FIELDS[key].unit ? ` (${FIELDS[key].unit})` : '';
+    const unit = field(key).unit ? ` (${field(key).unit})` : '';
     return h('div', { class: 'field' },
       h('label', { for: id, class: 'label' }, label + unit),
       input,
@@ -48,17 +51,19 @@ export function settingsStep(el, { state, changed }) {
       h('p', { class: 'field-error', id: errId, 'aria-live': 'polite' }));
   }
 
-  function selectField(key, label, options, help) {
+  // A choice from settings.json, its options shown by `names`.
+  function selectField(key, names) {
+    const { label, help, choices } = settingsSchema()[key];
     const id = newId(key);
     const select = h('select', { id, name: key, class: 'input', 'aria-describedby': `${id}-hint` },
-      options.map(([value, text]) => h('option', { value, selected: s[key] === value }, text)));
+      choices.map((value) => h('option', { value, selected: s[key] === value }, names[value] ?? value)));
     inputs.set(key, select);
     select.addEventListener('change', () => {
       s[key] = select.value;
       settingsChanged();
     });
     return h('div', { class: 'field' }, h('label', { for: id, class: 'label' }, label), select,
-      h('p', { class: 'hint', id: `${id}-hint` }, help, ' ', h('span', { class: 'default' }, `Default: ${DEFAULTS[key]}.`)));
+      h('p', { class: 'hint', id: `${id}-hint` }, help, ' ', h('span', { class: 'default' }, `Default: ${defaults()[key]}.`)));
   }
 
   function setError(id, input, message) {
@@ -71,9 +76,9 @@ export function settingsStep(el, { state, changed }) {
 
   const weights = h('fieldset', { class: 'field weights' },
     h('legend', { class: 'label' }, 'Style weights (relu1_1 … relu5_1)'),
-    h('div', { class: 'weights-row' }, STYLE_LAYERS.map((layer, i) => {
+    h('div', { class: 'weights-row' }, styleLayers().map((layer, i) => {
       const id = newId(`sw-${layer}`);
-      const input = h('input', { id, type: 'text', inputmode: 'decimal', class: 'input input-num', value: s.style_weights[i], placeholder: String(DEFAULTS.style_weights[i]), 'aria-describedby': `${id}-error`, autocomplete: 'off' });
+      const input = h('input', { id, type: 'text', inputmode: 'decimal', class: 'input input-num', value: s.style_weights[i], placeholder: String(defaults().style_weights[i]), 'aria-describedby': `${id}-error`, autocomplete: 'off' });
       inputs.set(`style_weights.${i}`, input);
       input.addEventListener('input', () => {
         const r = parseField('style_weight', input.value);
@@ -84,7 +89,7 @@ export function settingsStep(el, { state, changed }) {
       return h('div', { class: 'weight' }, h('label', { for: id, class: 'label small' }, layer), input,
         h('p', { class: 'field-error', id: `${id}-error`, 'aria-live': 'polite' }));
     })),
-    h('p', { class: 'hint' }, 'Gram-matrix style loss weight of each VGG-19 layer. ', h('span', { class: 'default' }, `Default: ${DEFAULTS.style_weights.join(', ')}.`)));
+    h('p', { class: 'hint' }, 'Gram-matrix style loss weight of each VGG-19 layer. ', h('span', { class: 'default' }, `Default: ${defaults().style_weights.join(', ')}.`)));
 
   // VGG weights: imagenet | random | a path.
   const vggId = newId('vgg');
@@ -118,7 +123,7 @@ export function settingsStep(el, { state, changed }) {
 
   const resetBtn = h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'reset-defaults' }, 'Reset all to defaults');
   resetBtn.addEventListener('click', () => {
-    Object.assign(s, structuredClone(DEFAULTS));
+    Object.assign(s, structuredClone(defaults()));
     syncInputs();
     settingsChanged();
   });
@@ -134,12 +139,12 @@ export function settingsStep(el, { state, changed }) {
       h('div', { class: 'adv-group' }, h('h4', {}, 'Losses and generator'),
         weights,
         h('div', { class: 'field-grid' }, numberField('balance'), numberField('content_weight'), numberField('noise'), numberField('scales'),
-          selectField('norm', 'Normalisation', [['instance', 'Instance norm'], ['batch', 'Batch norm']], 'Instance: Improved Texture Networks; batch: the paper.'))),
+          selectField('norm', { instance: 'Instance norm', batch: 'Batch norm' }))),
       h('div', { class: 'adv-group' }, h('h4', {}, 'Machine'),
         h('div', { class: 'field-grid' },
-          selectField('device', 'Device', [['auto', 'Auto'], ['cpu', 'CPU'], ['cuda', 'CUDA GPU']], 'Auto: the GPU when there is one.'),
-          h('div', { class: 'field' }, h('label', { for: vggId, class: 'label' }, 'VGG-19 weights (loss network)'), vggSelect,
-            h('p', { class: 'hint', id: `${vggId}-hint` }, 'Torchvision’s ImageNet VGG-19, or a state dict file. ', h('span', { class: 'default' }, 'Default: imagenet.')), vggWarn),
+          selectField('device', { auto: 'Auto', cpu: 'CPU', cuda: 'CUDA GPU' }),
+          h('div', { class: 'field' }, h('label', { for: vggId, class: 'label' }, settingsSchema().vgg_weights.label), vggSelect,
+            h('p', { class: 'hint', id: `${vggId}-hint` }, 'Torchvision’s ImageNet VGG-19, or a state dict file. ', h('span', { class: 'default' }, `Default: ${defaults().vgg_weights}.`)), vggWarn),
           vggPathField,
           numberField('workers'), numberField('seed'))),
       h('div', { class: 'adv-foot' }, resetBtn)));
@@ -147,7 +152,8 @@ export function settingsStep(el, { state, changed }) {
     state.advancedOpen = advanced.open;
   });
 
-  el.append(presetGroup, deviceSlot, advanced);
+  const sweep = sweepSection(state, changed);
+  el.append(presetGroup, deviceSlot, advanced, sweep.el);
 
   function syncInputs() {
     for (const [key, input] of inputs) {
@@ -207,7 +213,8 @@ export function settingsStep(el, { state, changed }) {
   renderDevice();
 
   return {
-    valid: () => errors.size === 0 && !(s.device === 'cuda' && device && device.kind !== 'cuda'),
-    why: () => (errors.size ? 'Fix the highlighted settings.' : 'This machine has no CUDA GPU: choose another device.'),
+    valid: () => errors.size === 0 && !sweep.error() && !(s.device === 'cuda' && device && device.kind !== 'cuda'),
+    why: () => (errors.size ? 'Fix the highlighted settings.' : sweep.error() ? `Sweep: ${sweep.error()}`
+      : 'This machine has no CUDA GPU: choose another device.'),
   };
 }

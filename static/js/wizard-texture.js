@@ -3,17 +3,17 @@
 import { h, icon, newId, replace } from './dom.js';
 import { api, textureImage } from './api.js';
 import { title } from './format.js';
-import { FIELDS, parseField } from './settings.js';
+import { field, parseField } from './settings.js';
+import { uploadBytes } from './protocol.js';
 import { networkView } from './texture-view.js';
 
-const MAX_BYTES = 20 * 2 ** 20;
 const IMAGE_EXT = /\.(png|jpe?g|gif|webp|bmp|tiff?)$/i;
 
 // A reason the browser can already give for refusing a file, or null.
 export function refuseFile(file) {
   const looksImage = (file.type && file.type.startsWith('image/')) || (!file.type && IMAGE_EXT.test(file.name));
   if (!looksImage) return `${file.name} is not an image. Choose a PNG, JPEG, WebP, GIF, BMP or TIFF file.`;
-  if (file.size > MAX_BYTES) return `${file.name} is ${(file.size / 2 ** 20).toFixed(1)} MB; the limit is 20 MB. Use a smaller image.`;
+  if (file.size > uploadBytes()) return `${file.name} is ${(file.size / 2 ** 20).toFixed(1)} MB; the limit is ${uploadBytes() / 2 ** 20} MB. Use a smaller image.`;
   if (file.size === 0) return `${file.name} is empty.`;
   return null;
 }
@@ -33,11 +33,11 @@ export function textureStep(el, { state, changed }) {
     fileInput,
     icon('upload', 26),
     h('span', { class: 'drop-main' }, h('strong', {}, 'Drop an image here'), ' or ', h('span', { class: 'link' }, 'choose a file')),
-    h('span', { class: 'muted small' }, 'Your own texture or painting: PNG, JPEG, WebP, GIF, BMP or TIFF, up to 20 MB.'));
+    h('span', { class: 'muted small' }, `Your own texture or painting: PNG, JPEG, WebP, GIF, BMP or TIFF, up to ${uploadBytes() / 2 ** 20} MB.`));
   const uploadStatus = h('div', { class: 'upload-status', 'aria-live': 'polite' });
 
   const sizeId = newId('style-size');
-  const sizeInput = h('input', { id: sizeId, type: 'number', class: 'input input-num', min: 16, max: 4096, step: 1, value: state.settings.style_size, inputmode: 'numeric' });
+  const sizeInput = h('input', { id: sizeId, type: 'number', class: 'input input-num', min: field('style_size').min, max: field('style_size').max, step: 1, value: state.settings.style_size, inputmode: 'numeric' });
   const sizeError = h('span', { class: 'field-error', 'aria-live': 'polite' });
   const view = networkView();
   const previewBox = h('section', { class: 'network-box' },
@@ -142,7 +142,7 @@ export function textureStep(el, { state, changed }) {
     }
     changed();
   });
-  sizeInput.title = FIELDS.style_size.help;
+  sizeInput.title = field('style_size').help;
 
   api.textures().then((res) => {
     textures = res.textures || [];

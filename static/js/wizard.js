@@ -1,7 +1,7 @@
 // The new run wizard (#/new): four steps, each validated before Next is enabled. The choices
 // are kept in sessionStorage, so a reload or a look at another page does not lose them.
 import { h, icon, replace } from './dom.js';
-import { DEFAULTS } from './settings.js';
+import { defaults } from './settings.js';
 import { datasetStep } from './wizard-dataset.js';
 import { textureStep } from './wizard-texture.js';
 import { settingsStep } from './wizard-settings.js';
@@ -23,7 +23,7 @@ function freshState() {
     scan: null, // {path, result} of the last successful scan
     texture: null,
     preset: 'standard',
-    settings: structuredClone(DEFAULTS),
+    settings: structuredClone(defaults()),
   };
 }
 
@@ -32,7 +32,7 @@ function load() {
     const saved = JSON.parse(sessionStorage.getItem(KEY));
     if (saved && typeof saved === 'object') {
       const state = { ...freshState(), ...saved };
-      state.settings = { ...structuredClone(DEFAULTS), ...saved.settings };
+      state.settings = { ...structuredClone(defaults()), ...saved.settings };
       return state;
     }
   } catch { /* nothing saved */ }
@@ -46,7 +46,7 @@ export function prefillWizard(config) {
   state.dataMode = config.data_dir === 'sample' ? 'sample' : 'folder';
   state.dataPath = state.dataMode === 'folder' ? String(config.data_dir || '') : '';
   state.texture = config.texture || null;
-  for (const key of Object.keys(DEFAULTS)) {
+  for (const key of Object.keys(defaults())) {
     if (config[key] !== undefined && config[key] !== null) state.settings[key] = structuredClone(config[key]);
   }
   try {

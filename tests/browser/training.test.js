@@ -214,6 +214,19 @@ test('train through the UI: live curve, previews, reload, reconnect, stop, downl
     await shot(view, 'runs-list');
     await view.setViewportSize({ width: 400, height: 800 });
     await shot(view, 'narrow-runs-list');
+    // Two runs ticked: compared side by side.
+    await view.setViewportSize({ width: 1280, height: 800 });
+    const ticked = [];
+    for (const state of ['done', 'stopped']) {
+      const card = view.locator(`.run-card[data-state="${state}"]`).first();
+      ticked.push(await card.getAttribute('data-run'));
+      await card.locator('.pick-input').check();
+    }
+    assert.strictEqual(await view.locator('#compare-selected').textContent(), 'Compare 2 runs');
+    await view.locator('#compare-selected').click();
+    await view.waitForURL(/#\/compare\//);
+    await until(async () => (await view.locator('#compare-grid .cmp-row[data-run]').count()) === 2, { timeout: 15000, what: 'two rows' });
+    assert.deepStrictEqual(await view.locator('#compare-grid .cmp-row[data-run]').evaluateAll((els) => els.map((e) => e.dataset.run)), ticked);
     assert.deepStrictEqual(view.errors, []);
     await view.close();
   });

@@ -144,7 +144,8 @@ describe('HTTP API', () => {
     assert.strictEqual((await cont('no-such-run', {})).status, 404);
     assert.strictEqual((await cont(run.id, { iterations: '20' })).status, 400);
     const tooFew = await cont(run.id, { iterations: 10 });
-    assert.strictEqual(tooFew.status, 409);
+    assert.strictEqual(tooFew.status, 400);
+    assert.strictEqual((await cont(run.id, { iteration: 5 })).status, 404); // no checkpoint there
     assert.match(tooFew.data.error, /above the checkpoint's 10/);
     const c = await t.client();
     const res = await cont(run.id, { iteration: 10, iterations: 12 });
@@ -242,6 +243,88 @@ describe('HTTP API', () => {
     for (const thumb of res.data.thumbnails) assert.match(thumb, /^data:image\/jpeg;base64,\/9j\//);
     assert.strictEqual((await t.api('POST', '/api/datasets/scan', { path: `${ws.root}/nothing` })).status, 400);
     assert.strictEqual((await t.api('POST', '/api/datasets/scan', {})).status, 400);
+  });
+
+  it('exports the model as ONNX and TorchScript, and refuses an unknown format or checkpoint', async () => {
+    for (const [format, ext] of [['onnx', '.onnx'], ['torchscript', '.pt']]) {
+      const res = await fetch(`${t.url}/api/runs/${run.id}/export?format=${format}`);
+      assert.strictEqual(res.status, 200, await res.clone().text());
+      assert.match(res.headers.get('content-disposition'), new RegExp(`filename="?${run.id}-model\\${ext}"?$`));
+      assert.ok((await res.arrayBuffer()).byteLength > 100000);
+    }
+    const cp = await fetch(`${t.url}/api/runs/${run.id}/export?format=onnx&checkpoint=iter_0000010.pth`);
+    assert.match(cp.headers.get('content-disposition'), /-iter_0000010\.onnx"?$/);
+    assert.strictEqual((await t.api('GET', `/api/runs/${run.id}/export?format=keras`)).status, 400);
+    assert.strictEqual((await t.api('GET', `/api/runs/${run.id}/export?format=onnx&checkpoint=iter_0000999.pth`)).status, 404);
+    assert.strictEqual((await t.api('GET', `/api/runs/${run.id}/export?format=onnx&checkpoint=../x.pth`)).status, 400);
+  });
+
+  it('stylizes a video in the background: progress, then an MP4 with every frame', async () => {
+    const path = require('node:path');
+    const { execFileSync } = require('node:child_process');
+    const root = path.resolve(__dirname, '..', '..');
+    const python = path.join(root, '.venv', 'bin', 'python');
+    const clip = path.join(ws.root, 'clip.mp4');
+    execFileSync(python, ['-c', 'import sys; from pathlib import Path; sys.path.insert(0, "tests/python"); '
+      + 'from test_video import make_clip; make_clip(Path(sys.argv[1]), count=8)', clip], { cwd: root });
+    const body = fs.readFileSync(clip);
+    const send = (query, data = body, name = 'clip.mp4') => t.api('POST', `/api/videos?${query}`, data, { 'X-Filename': name });
+    assert.strictEqual((await send(`run=${run.id}`, Buffer.from('plain text, not a video'))).status, 415);
+    assert.strictEqual((await send('run=no-such-run')).status, 404);
+    assert.strictEqual((await send(`run=${run.id}&noise=-1`)).status, 400);
+    const started = await send(`run=${run.id}&noise=1&seed=3`);
+    assert.strictEqual(started.status, 202, JSON.stringify(started.data));
+    let job = started.data.job;
+    const deadline = Date.now() + 120000;
+    while (['queued', 'running'].includes(job.state) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      job = (await t.api('GET', `/api/videos/${job.id}`)).data.job;
+    }
+    assert.strictEqual(job.state, 'done', JSON.stringify(job));
+    assert.deepStrictEqual([job.done, job.total, job.file], [8, 8, 'clip-stylized.mp4']);
+    const file = await fetch(`${t.url}/api/videos/${job.id}/file`);
+    assert.strictEqual(file.headers.get('content-type'), 'video/mp4');
+    const out = path.join(ws.root, 'out.mp4');
+    fs.writeFileSync(out, Buffer.from(await file.arrayBuffer()));
+    const frames = execFileSync(python, ['-c', 'import sys; from worker.video import frames; '
+      + 'f = list(frames(sys.argv[1])); print(len(f), *f[0].size)', out], { cwd: root }).toString().trim();
+    assert.strictEqual(frames, '8 72 48');
+    assert.strictEqual((await t.api('GET', '/api/videos/0123456789abcdef')).status, 404);
+    assert.strictEqual((await t.api('GET', '/api/videos/nope')).status, 400);
+  });
+
+  it('starts a sweep (one run per value, grouped) and refuses a bad one whole; "use this one" makes a checkpoint the model', async () => {
+    const count = async () => (await t.api('GET', '/api/runs')).data.runs.length;
+    const before = await count();
+    const sweep = (values, setting = 'content_weight', overrides = {}) =>
+      t.api('POST', '/api/sweeps', { config: tinyConfig(ws.photos, { iterations: 4, checkpoint_every: 2, preview_every: 2, ...overrides }), sweep: { setting, values, name: 'two' } });
+    const outOfBounds = await sweep([0.01, 7], 'lr');
+    assert.strictEqual(outOfBounds.status, 400);
+    assert.match(outOfBounds.data.error, /--lr must be between/);
+    assert.match((await sweep([1, 2], 'texture')).data.error, /cannot be swept/);
+    assert.match((await sweep([1])).data.error, /2 to 6 values/);
+    assert.strictEqual((await t.api('POST', '/api/sweeps', { config: tinyConfig(ws.photos) })).status, 400);
+    assert.strictEqual(await count(), before, 'a refused sweep queues none of its runs');
+
+    const c = await t.client();
+    const res = await sweep([250, 4000]);
+    assert.strictEqual(res.status, 201, JSON.stringify(res.data));
+    const [a, b] = res.data.runs;
+    assert.deepStrictEqual([a.sweep.value, b.sweep.value, a.sweep.name, a.sweep.id === b.sweep.id], [250, 4000, 'two', true]);
+    assert.deepStrictEqual([a.config.content_weight, b.config.content_weight], [250, 4000]);
+    const ended = (id) => nextMessage(c, 'run_state', (m) => m.run.id === id && m.run.state === 'done', 180000);
+    await Promise.all([ended(a.id), ended(b.id)]);
+
+    const file = async (id, name) => Buffer.from(await (await fetch(`${t.url}/api/runs/${id}/files/${name}`)).arrayBuffer());
+    const last = await file(a.id, 'model.pth');
+    const used = await t.api('POST', `/api/runs/${a.id}/model`, { iteration: 2 });
+    assert.strictEqual(used.status, 200, JSON.stringify(used.data));
+    assert.deepStrictEqual([used.data.run.model_iteration, used.data.previous], [2, 'model-iter_0000004.pth']);
+    assert.ok((await file(a.id, 'model-iter_0000004.pth')).equals(last), 'the previous model is kept as it was');
+    assert.ok(!(await file(a.id, 'model.pth')).equals(last));
+    assert.strictEqual((await t.api('POST', `/api/runs/${a.id}/model`, { iteration: 3 })).status, 404);
+    assert.strictEqual((await t.api('POST', `/api/runs/${a.id}/model`, { iteration: '2' })).status, 400);
+    for (const id of [a.id, b.id]) assert.strictEqual((await t.api('DELETE', `/api/runs/${id}`)).status, 204);
   });
 
   it('refuses requests from another site', async () => {

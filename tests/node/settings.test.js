@@ -7,7 +7,14 @@ const assert = require('node:assert');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 
-const load = () => import(pathToFileURL(path.join(__dirname, '../../static/js/settings.js')).href);
+const { forBrowser } = require('../../app/protocol');
+
+const browserModule = (name) => import(pathToFileURL(path.join(__dirname, `../../static/js/${name}`)).href);
+// As main.js does before any view: the protocol (settings, limits, states) first.
+const load = async () => {
+  (await browserModule('protocol.js')).initProtocol(forBrowser);
+  return browserModule('settings.js');
+};
 
 describe('time estimate', () => {
   it('is the measured CPU figure at 256 px on 2 cores, scaled by pixels, batch, iterations and cores', async () => {
@@ -22,15 +29,3 @@ describe('time estimate', () => {
   });
 });
 
-describe('defaults', () => {
-  it('are the trainer\'s own (worker/train.py DEFAULTS), for every setting the wizard sends', async () => {
-    const { execFileSync } = require('node:child_process');
-    const repo = path.join(__dirname, '../..');
-    const trainer = JSON.parse(execFileSync(path.join(repo, '.venv/bin/python'), ['-c',
-      'import json; from worker.train import DEFAULTS; print(json.dumps(DEFAULTS))'], { cwd: repo }));
-    const { DEFAULTS } = await load();
-    for (const [key, value] of Object.entries(DEFAULTS)) {
-      assert.deepStrictEqual(value, trainer[key], key);
-    }
-  });
-});

@@ -36,7 +36,7 @@ def test_a_models_own_objective_and_the_quality_ratio(photos, texture, tmp_path)
     r = run('-m', 'worker.optimize', '--model', model, '--content', photo, '--out', tmp_path / 'o.png',
             '--steps', 20, '--size', 48)
     assert r.returncode == 0, r.stderr[-2000:]
-    recorded = json.loads((model / 'config.json').read_text())['calibration']['style_scale']
+    recorded = json.loads((model / 'config.json').read_text())['derived']['calibration']['style_scale']
     assert json.loads(r.stdout.strip().splitlines()[-1])['style_scale'] == recorded
     r = run('bench/quality.py', '--model', model, '--photos', photos, '--size', 48, '--steps', 20, '--limit', 2)
     assert r.returncode == 0, r.stderr[-2000:]

@@ -30,8 +30,9 @@ def test_loss_falls_and_the_run_folder_is_complete(photos, texture, tmp_path):
     assert all((run / e['path']).is_file() for e in events(run, 'preview') + events(run, 'checkpoint'))
     config = json.loads((run / 'config.json').read_text())
     assert config['vgg_weights'] == 'random' and config['style_weights'] == [5, 6, 2, 2, 2]
-    assert config['dataset']['usable'] == 12 and config['dataset']['held_out']
-    assert config['versions']['torch'] == str(torch.__version__)
+    derived = config['derived']  # what the trainer found, apart from what was asked
+    assert derived['dataset']['usable'] == 12 and derived['dataset']['held_out'] and 'dataset' not in config
+    assert derived['versions']['torch'] == str(torch.__version__)
     g = load_generator(run / 'model.pth')
     assert g(torch.rand(1, 3, 50, 70)).shape == (1, 3, 50, 70)
     rec = load_record(run / 'checkpoints' / 'iter_0000030.pth')
@@ -162,7 +163,7 @@ def test_torchrun_trains_with_ddp_on_two_processes(photos, texture, tmp_path):
                                    '--checkpoint_every', 3, *TINY])],
                        cwd=REPO, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
-    assert json.loads((run / 'config.json').read_text())['world_size'] == 2
+    assert json.loads((run / 'config.json').read_text())['derived']['world_size'] == 2
     assert [e['iteration'] for e in events(run, 'iteration')] == list(range(1, 7))
     assert [e['iteration'] for e in events(run, 'checkpoint')] == [3, 6]
     load_generator(run / 'model.pth')
@@ -198,15 +199,15 @@ def test_a_cpu_run_uses_every_core_unless_omp_num_threads_says(photos, texture, 
     competition for the cores (bench/cpu_plan.py): no worker on a small machine, every core for
     torch."""
     import os
-    from worker.train import default_workers
+    from worker.config import default_workers
     args = ['--data_dir', photos, '--texture', texture, '--iterations', 1, '--device', 'cpu',
             *[a for a in TINY if a not in ('--workers', '0')]]
     env = {k: v for k, v in os.environ.items() if k != 'OMP_NUM_THREADS'}
     train_cli(*args, '--out', tmp_path / 'auto', env=env)
     config = json.loads((tmp_path / 'auto' / 'config.json').read_text())
     cores = os.cpu_count()
-    assert config['device_name'] == f'cpu ({cores} thread{"s" if cores > 1 else ""})'
-    assert config['workers'] == default_workers(False, cores) == (0 if cores <= 4 else 1)
+    assert config['derived']['device_name'] == f'cpu ({cores} thread{"s" if cores > 1 else ""})'
+    assert config['workers'] is None and config['derived']['workers'] == default_workers(False, cores) == (0 if cores <= 4 else 1)
     assert default_workers(True, 16) == 8 and default_workers(True, 2) == 1
     train_cli(*args, '--out', tmp_path / 'omp', env={**env, 'OMP_NUM_THREADS': '1'})
-    assert json.loads((tmp_path / 'omp' / 'config.json').read_text())['device_name'] == 'cpu (1 thread)'
+    assert json.loads((tmp_path / 'omp' / 'config.json').read_text())['derived']['device_name'] == 'cpu (1 thread)'

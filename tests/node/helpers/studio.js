@@ -77,7 +77,7 @@ class RunStream {
   constructor(socket, run) {
     this.socket = socket;
     this.run = run;
-    this.events = []; // {seq, event, image}, as received
+    this.events = []; // {seq, event, image?}, as received
     this.waiters = [];
     this.onEvent = (msg) => {
       if (msg.run !== run) return;

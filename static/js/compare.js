@@ -1,0 +1,175 @@
+// Runs side by side: a sweep (#/sweeps/:id) or runs picked from the list (#/compare/:ids, ids
+// joined by commas). Their held-out previews in a grid (a row per run, a column per preview
+// photo) at one iteration chosen with a shared slider, their loss curves overlaid, and the
+// settings that differ as row labels. Live while the runs train: each run's events come from its
+// socket subscription, its facts from the store. A cell opens large (cell-view.js).
+import { h, icon, perFrame, replace } from './dom.js';
+import { runFile } from './api.js';
+import * as socket from './socket.js';
+import * as store from './store.js';
+import { badge } from './badges.js';
+import { int, title } from './format.js';
+import { settingsSchema } from './protocol.js';
+import { COLOURS, CompareChart } from './compare-chart.js';
+import { openCell } from './cell-view.js';
+import { stripCrop } from './previews.js';
+
+const PREVIEW_PHOTOS = 4; // until the photos strip has loaded and says how many
+
+// The settings whose values differ between the runs, in settings.json's order.
+export function differingSettings(runs) {
+  const keys = Object.keys(settingsSchema()).concat('texture');
+  return [...new Set(keys)].filter((key) => new Set(runs.map((r) => JSON.stringify(r.config?.[key] ?? null))).size > 1);
+}
+
+function rowLabel(run, keys) {
+  const label = (key) => settingsSchema()[key]?.label || title(key);
+  const show = (v) => (Array.isArray(v) ? v.join(', ') : v === null || v === undefined ? 'default' : String(v));
+  return keys.length ? keys.map((k) => `${label(k)} ${show(run.config?.[k])}`).join(' · ') : run.id;
+}
+
+export function sweepView(container, { id }) {
+  const runs = () => store.allRuns().filter((r) => r.sweep?.id === id).sort((a, b) => a.sweep.index - b.sweep.index);
+  return compare(container, runs, (list) => {
+    const sw = list[0]?.sweep;
+    return sw ? { title: sw.name, sub: `${settingsSchema()[sw.setting]?.label || sw.setting}: ${sw.values.join(', ')}` }
+      : { title: 'Sweep', sub: `No runs of sweep ${id} (yet).` };
+  });
+}
+
+export function compareView(container, { ids }) {
+  const wanted = ids.split(',').filter(Boolean);
+  const runs = () => wanted.map((i) => store.getRun(i)).filter(Boolean);
+  return compare(container, runs, (list) => ({ title: `${list.length} runs side by side`, sub: '' }));
+}
+
+function compare(container, selectRuns, describe) {
+  document.title = 'Compare · TN Studio';
+  const heading = h('h1', {}, 'Compare');
+  const sub = h('p', { class: 'page-sub', id: 'compare-sub' });
+  const slider = h('input', { type: 'range', class: 'range', id: 'compare-slider', min: 0, max: 0, step: 1, value: 0, 'aria-label': 'Iteration' });
+  const sliderLabel = h('output', { for: 'compare-slider', class: 'num', id: 'compare-iteration' }, '–');
+  const grid = h('div', { class: 'cmp-grid', id: 'compare-grid', role: 'table', 'aria-label': 'Previews of each run' });
+  const empty = h('p', { class: 'muted', id: 'compare-empty' }, 'The previews appear as the runs train.');
+  const chart = new CompareChart();
+  container.append(
+    h('a', { class: 'back-link', href: '#/' }, icon('back', 16), 'All runs'),
+    h('div', { class: 'page-head' }, h('div', {}, heading, sub)),
+    h('section', { class: 'card cmp-card', 'aria-labelledby': 'cmp-title' },
+      h('div', { class: 'card-head' }, h('h2', { id: 'cmp-title' }, 'Previews on held-out photos'),
+        h('div', { class: 'control' }, h('label', { for: 'compare-slider', class: 'label small' }, 'Iteration'), slider, sliderLabel)),
+      h('p', { class: 'muted small' }, 'Click a picture to see it large, stylize your own photo with that network, or make it the run’s model.'),
+      empty, h('div', { class: 'cmp-scroll' }, grid)),
+    chart.el);
+
+  const previews = new Map(); // run id -> Map(iteration -> path)
+  const subscriptions = new Map(); // run id -> unsubscribe
+  let runs = [];
+  let photos = PREVIEW_PHOTOS;
+  let follow = true; // the slider follows the newest iteration until moved
+  let measured = false; // how many photos a strip holds, read from the first photos strip
+
+  const iterations = () => [...new Set([...previews.values()].flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
+  const previewAt = (id, iteration) => {
+    let best = null;
+    for (const [it, path] of previews.get(id) || []) if (it <= iteration && (!best || it > best.iteration)) best = { iteration: it, path };
+    return best;
+  };
+
+  function subscribe(run) {
+    previews.set(run.id, new Map());
+    subscriptions.set(run.id, socket.subscribe(run.id, {
+      after: 0,
+      onEvent: ({ event }) => {
+        if (event?.type === 'preview') {
+          previews.get(run.id).set(event.iteration, event.path);
+          renderGrid();
+        } else if (event) {
+          chart.add(run.id, event);
+        }
+      },
+    }));
+  }
+
+  function measurePhotos(run) {
+    const img = new Image();
+    img.onload = () => {
+      const n = Math.max(1, Math.round(img.naturalWidth / img.naturalHeight));
+      if (n !== photos) {
+        photos = n;
+        renderGrid();
+      }
+    };
+    img.src = runFile(run.id, 'previews/photos.png');
+  }
+
+  const renderGrid = perFrame(() => {
+    const its = iterations();
+    slider.max = String(Math.max(0, its.length - 1));
+    slider.disabled = its.length < 2;
+    if (follow) slider.value = slider.max;
+    const chosen = its[Number(slider.value)] ?? null;
+    sliderLabel.textContent = chosen === null ? '–' : `${int(chosen)}${follow ? ' (latest)' : ''}`;
+    grid.dataset.iteration = chosen === null ? '' : String(chosen);
+    empty.hidden = its.length > 0;
+    const keys = differingSettings(runs);
+    // The held-out photos, from the first run with a preview (its photos strip exists by then).
+    const source = runs.find((r) => previews.get(r.id)?.size);
+    if (source && !measured) {
+      measured = true;
+      measurePhotos(source);
+    }
+    const head = h('div', { class: 'cmp-row cmp-head', role: 'row' }, h('div', { class: 'cmp-label', role: 'columnheader' }, 'Photos'),
+      Array.from({ length: photos }, (_, i) => h('div', { class: 'cmp-cell', role: 'columnheader' },
+        source ? stripCrop(runFile(source.id, 'previews/photos.png'), i, photos, `Held-out photo ${i + 1}`) : null)));
+    const rows = runs.map((run, r) => {
+      const at = chosen === null ? null : previewAt(run.id, chosen);
+      const cells = Array.from({ length: photos }, (_, i) => h('div', { class: 'cmp-cell', role: 'cell' },
+        at ? h('button', {
+          type: 'button', class: 'cmp-open', dataset: { run: run.id, photo: String(i), iteration: String(at.iteration) },
+          'aria-label': `${rowLabel(run, keys)}, photo ${i + 1}, iteration ${at.iteration}: open large`,
+          onclick: () => openCell({ run: store.getRun(run.id) || run, iteration: at.iteration, path: at.path, photo: i, photos, label: rowLabel(run, keys) }),
+        }, stripCrop(runFile(run.id, at.path), i, photos, '')) : h('div', { class: 'cmp-none muted small' }, 'not yet')));
+      return h('div', { class: 'cmp-row', role: 'row', dataset: { run: run.id, shown: at ? String(at.iteration) : '' } },
+        h('div', { class: 'cmp-label', role: 'rowheader' },
+          h('span', { class: 'cmp-swatch', style: { background: COLOURS[r % COLOURS.length] }, 'aria-hidden': 'true' }),
+          h('div', {}, h('strong', {}, rowLabel(run, keys)),
+            h('div', { class: 'cmp-meta' }, badge(run.state), h('span', { class: 'muted small' }, ` ${int(run.iteration || 0)} / ${int(run.iterations)}`),
+              h('a', { href: `#/runs/${encodeURIComponent(run.id)}`, class: 'small' }, 'Dashboard')),
+            at && at.iteration !== chosen ? h('span', { class: 'muted small' }, `showing iteration ${int(at.iteration)}`) : null)),
+        cells);
+    });
+    grid.style.setProperty('--photos', String(photos));
+    replace(grid, head, rows);
+  });
+
+  function sync() {
+    const next = selectRuns();
+    const { title: t, sub: s } = describe(next);
+    heading.textContent = t;
+    sub.textContent = s;
+    document.title = `${t} · TN Studio`;
+    const changed = next.map((r) => r.id).join() !== runs.map((r) => r.id).join();
+    runs = next;
+    for (const run of runs) if (!subscriptions.has(run.id)) subscribe(run);
+    if (changed) {
+      const keys = differingSettings(runs);
+      chart.setRuns(runs.map((run, i) => ({ id: run.id, label: rowLabel(run, keys), colour: COLOURS[i % COLOURS.length] })));
+    }
+    renderGrid();
+  }
+
+  slider.addEventListener('input', () => {
+    follow = Number(slider.value) === Number(slider.max);
+    renderGrid();
+  });
+  const offRuns = store.onRuns(sync);
+  sync();
+  if (!store.runsLoaded().loaded) store.refreshRuns();
+
+  return () => {
+    offRuns();
+    for (const off of subscriptions.values()) off();
+    chart.destroy();
+  };
+}

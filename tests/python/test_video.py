@@ -1,0 +1,88 @@
+"""Video through the stylize CLI: a generated 20-frame clip with sound comes back with its frame
+count, size and sound; the same noise every frame keeps a still scene still."""
+import math
+import struct
+import subprocess
+import sys
+import wave
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import REPO
+from models.generator import Generator
+from worker.video import VideoError, frames, probe
+
+
+def make_clip(path, count=20, size=(72, 48), still=False, sound=True):
+    """A clip that pans across a gradient (or stands still), with a second of a 440 Hz tone."""
+    import imageio_ffmpeg
+    w, h = size
+    audio = None
+    if sound:
+        audio = path.with_suffix('.wav')
+        with wave.open(str(audio), 'wb') as f:
+            f.setnchannels(1), f.setsampwidth(2), f.setframerate(16000)
+            f.writeframes(b''.join(struct.pack('<h', int(8000 * math.sin(2 * math.pi * 440 * t / 16000))) for t in range(16000)))
+    writer = imageio_ffmpeg.write_frames(str(path), size, fps=20, codec='libx264', macro_block_size=1, quality=9,
+                                         audio_path=str(audio) if audio else None, audio_codec='aac' if audio else None)
+    writer.send(None)
+    ys, xs = np.mgrid[0:h, 0:w]
+    for i in range(count):
+        shift = 0 if still else 2 * i
+        frame = np.stack([(xs + shift) * 3 % 256, ys * 5 % 256, (xs + ys + shift) * 2 % 256], -1).astype(np.uint8)
+        writer.send(np.ascontiguousarray(frame))
+    writer.close()
+    return path
+
+
+@pytest.fixture
+def model(tmp_path):
+    torch.manual_seed(0)
+    g = Generator()
+    path = tmp_path / 'model.pth'
+    torch.save({'format': 'tn-studio-generator', 'version': 1, 'generator': g.config, 'iteration': 0,
+                'texture': 't', 'train': {}, 'state_dict': g.state_dict()}, path)
+    return path
+
+
+def stylize_cli(*args):
+    return subprocess.run([sys.executable, '-m', 'worker.stylize', *map(str, args)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_clip_round_trips_with_its_frames_size_and_sound(tmp_path, model):
+    clip = make_clip(tmp_path / 'clip.mp4')
+    assert probe(clip)['audio']
+    out = tmp_path / 'out.mp4'
+    r = stylize_cli('--model', model, '--input', clip, '--output', out, '--noise', 1)
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = list(frames(out))
+    assert len(got) == 20 and got[0].size == (72, 48)
+    assert probe(out)['audio'], 'the sound is kept'
+    assert not list(tmp_path.glob('.tmp-*'))
+
+
+def test_the_same_noise_every_frame_keeps_a_still_scene_still(tmp_path, model):
+    clip = make_clip(tmp_path / 'still.mp4', count=6, still=True, sound=False)
+    change = {}
+    for name, extra in (('fixed', []), ('fresh', ['--fresh_noise'])):
+        out = tmp_path / f'{name}.mp4'
+        r = stylize_cli('--model', model, '--input', clip, '--output', out, *extra)
+        assert r.returncode == 0, r.stderr[-2000:]
+        arrays = [np.asarray(f, dtype=np.float32) for f in frames(out)]
+        change[name] = np.mean([np.abs(a - b).mean() for a, b in zip(arrays, arrays[1:])])
+    assert change['fixed'] < 1.0 < change['fresh'], change  # grey levels: codec noise only, vs boiling
+
+
+def test_bad_videos_say_what_is_wrong(tmp_path, model):
+    broken = tmp_path / 'broken.mp4'
+    broken.write_bytes(b'not a video at all')
+    r = stylize_cli('--model', model, '--input', broken, '--output', tmp_path / 'out.mp4')
+    assert r.returncode == 2 and 'could not be read as a video' in r.stderr, r.stderr
+    clip = make_clip(tmp_path / 'clip.mp4', count=2, sound=False)
+    r = stylize_cli('--model', model, '--input', clip, '--output', tmp_path / 'out.png')
+    assert r.returncode == 2 and 'needs a video extension' in r.stderr
+    with pytest.raises(VideoError):
+        probe(broken)

@@ -1,0 +1,148 @@
+"""What each socket.io command of the worker service does (the names are protocol.json's
+`commands`). Each takes the command's data (a dict) and returns the ack's fields; a refusal is an
+exception whose kind the service puts in the ack (worker/errors.py)."""
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+from .data import resolve_data_dir, scan_folder
+from .errors import UsageError
+from .images import open_rgb
+
+THUMBNAILS = 6
+
+
+class Models:
+    """Generators kept in memory (least recently used out), so a second stylize is fast."""
+
+    def __init__(self, size=4):
+        self.size, self.cache, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, path: Path):
+        import torch
+        from .checkpoint import load_generator
+        key = (str(path), path.stat().st_mtime_ns)
+        with self.lock:
+            if key not in self.cache:
+                device = 'cuda' if torch.cuda.is_available() else 'cpu'
+                self.cache[key] = load_generator(path).to(device)
+                while len(self.cache) > self.size:
+                    self.cache.popitem(last=False)
+            self.cache.move_to_end(key)
+            return self.cache[key]
+
+
+def _png(image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, 'PNG')
+    return buf.getvalue()
+
+
+def _jpeg_thumbnail(path: Path, side: int = 96) -> bytes:
+    im = open_rgb(path, min_side=side)
+    im.thumbnail((side, side))
+    buf = io.BytesIO()
+    im.save(buf, 'JPEG', quality=80)
+    return buf.getvalue()
+
+
+class Commands:
+    def __init__(self, runs, textures, models: Models, videos):
+        self.runs, self.textures, self.models, self.videos = runs, textures, models, videos
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def start_run(self, data):
+        if not isinstance(data.get('config'), dict):
+            raise UsageError('start_run needs {config: {...}}')
+        return {'run': self.runs.create(data['config'])}
+
+    def start_sweep(self, data):
+        if not isinstance(data.get('config'), dict):
+            raise UsageError('start_sweep needs {config: {...}, setting, values: [...], name?}')
+        return self.runs.create_sweep(data['config'], data.get('setting'), data.get('values'), data.get('name'))
+
+    def use_checkpoint(self, data):
+        return self.runs.use_checkpoint(data.get('run'), data.get('iteration'))
+
+    def continue_run(self, data):
+        return {'run': self.runs.continue_run(data.get('run'), data.get('iteration'), data.get('iterations'))}
+
+    def stop_run(self, data):
+        return {'run': self.runs.stop(data.get('run'))}
+
+    def delete_run(self, data):
+        self.runs.delete(data.get('run'))
+        return {}
+
+    def list_runs(self, data):
+        return self.runs.list()
+
+    def get_run(self, data):
+        return {'run': self.runs.info(data.get('run'))}
+
+    def history(self, data):
+        return {'events': self.runs.history(data.get('run'), int(data.get('after') or 0))}
+
+    def stylize(self, data):
+        from .stylize import stylize
+        path = self.runs.get_run(data.get('run')).model_path(data.get('checkpoint'))
+        blob = data.get('image')
+        if not isinstance(blob, (bytes, bytearray)) or not blob:
+            raise UsageError('no image was sent')
+        photo = open_rgb(bytes(blob))
+        t = time.perf_counter()
+        size = int(data['size']) if data.get('size') else None
+        seed = int(data['seed']) if data.get('seed') is not None else 0
+        out = stylize(self.models.get(path), photo, float(data.get('noise', 1.0)), seed, size)
+        return {'image': _png(out), 'width': out.width, 'height': out.height,
+                'ms': round((time.perf_counter() - t) * 1000, 1)}
+
+    def stylize_video(self, data):
+        """A video job: every frame through the network with one noise draw (the same seed)."""
+        from .stylize import stylize
+        generator = self.models.get(self.runs.get_run(data.get('run')).model_path(data.get('checkpoint')))
+        noise = float(data.get('noise', 1.0))
+        seed = int(data['seed']) if data.get('seed') is not None else 0
+        job = self.videos.start(data.get('data'), str(data.get('filename') or 'video.mp4'),
+                                lambda frame: stylize(generator, frame, noise, seed))
+        return {'job': job}
+
+    def video_job(self, data):
+        return {'job': self.videos.get(data.get('job'))}
+
+    def export_model(self, data):
+        from .checkpoint import load_generator
+        from .export import export
+        path = self.runs.get_run(data.get('run')).model_path(data.get('checkpoint'))
+        exported, worst = export(load_generator(path), str(data.get('format')))
+        return {'data': exported, 'max_difference': worst}
+
+    # -- inputs ------------------------------------------------------------------------------
+
+    def scan_dataset(self, data):
+        path = str(data.get('path') or '').strip()
+        if not path:
+            raise UsageError('give the path of a folder of photos, or `sample` for the built-in set')
+        scan = scan_folder(resolve_data_dir(path))
+        return {'folder': scan.folder, 'usable': len(scan.usable), 'skipped': len(scan.skipped),
+                'reasons': scan.reasons(), 'examples': [list(x) for x in scan.skipped[:10]],
+                'thumbnails': [_jpeg_thumbnail(p) for p in scan.usable[:THUMBNAILS]]}
+
+    def device(self, data):
+        import torch
+        gpus = [{'index': i, 'name': torch.cuda.get_device_name(i),
+                 'memory_gb': round(torch.cuda.get_device_properties(i).total_memory / 2**30, 1)}
+                for i in range(torch.cuda.device_count())]
+        return {'device': {'kind': 'cuda' if gpus else 'cpu', 'gpus': gpus, 'cpus': os.cpu_count()}}
+
+    def list_textures(self, data):
+        return {'textures': self.textures.list()}
+
+    def save_texture(self, data):
+        return {'texture': self.textures.save(data.get('data'), str(data.get('filename') or 'texture.png'))}

@@ -1,0 +1,157 @@
+"""The trainer's settings: the command line, its checks, and a run's complete config.
+
+Every setting (name, type, default, bounds, whether a resume may change it) is defined once, in
+settings.json, which Node also serves to the wizard; this module builds argparse and the checks
+from it. `settings()` gives what the user asked for; the trainer adds what it derived (the
+device, versions, dataset counts, the calibrated style scale) under config['derived'].
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+from datetime import datetime
+from pathlib import Path
+
+from . import REPO, checkpoint as ckpt
+from .errors import UsageError
+
+_FILE = json.loads((Path(__file__).with_name('settings.json')).read_text())
+SCHEMA = _FILE['settings']
+SWEEP_VALUES = tuple(_FILE['sweep_values'])  # how many values a sweep takes: (at least, at most)
+DEFAULTS = {k: s['default'] for k, s in SCHEMA.items() if 'default' in s}
+# What a resumed run may change; everything else comes from the checkpoint.
+RESUMABLE = tuple(k for k, s in SCHEMA.items() if s.get('resumable'))
+# Flags that are not settings: where the run goes, and what it resumes.
+RUN_FLAGS = ('out', 'resume')
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        if self.raise_errors:
+            raise UsageError(message)
+        super().error(message)
+
+
+def _floats(s: str):
+    try:
+        return [float(x) for x in s.split(',')]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected comma-separated numbers like 5,6,2,2,2, got {s!r}')
+
+
+def _scale(s: str):
+    if s == 'auto':
+        return s
+    try:
+        value = float(s)
+    except ValueError:
+        value = -1
+    if not value > 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f'expected auto or a positive number, got {s!r}')
+    return value
+
+
+TYPES = {'int': int, 'float': float, 'floats': _floats, 'scale': _scale, 'text': str, 'path': str}
+
+
+def _help(key: str, spec: dict) -> str:
+    default = spec.get('default')
+    if isinstance(default, list):
+        default = ','.join(f'{x:g}' for x in default)
+    shown = f' (default {default})' if default not in (None, False) else ''
+    return spec['help'].rstrip('.') + shown
+
+
+def parser(raise_errors: bool = False) -> _Parser:
+    p = _Parser(prog='python -m worker.train', description='Train a Texture Network for one texture.',
+                argument_default=argparse.SUPPRESS)  # only the flags given: --resume keeps the rest
+    p.raise_errors = raise_errors
+    for key, spec in SCHEMA.items():
+        if spec['type'] == 'flag':
+            p.add_argument(f'--{key}', action='store_true', help=spec['help'])
+        elif spec['type'] == 'choice':
+            p.add_argument(f'--{key}', choices=spec['choices'], help=_help(key, spec))
+        else:
+            p.add_argument(f'--{key}', type=TYPES[spec['type']], help=_help(key, spec))
+    p.add_argument('--cuda', action='store_const', const='cuda', dest='device', help='same as --device cuda')
+    p.add_argument('--out', help='run folder (default: runs/<time>-<texture>)')
+    p.add_argument('--resume', metavar='RUN_DIR_OR_CHECKPOINT',
+                   help='continue a run from its latest (or the given) checkpoint')
+    return p
+
+
+def parse_args(argv=None, raise_errors: bool = False) -> dict:
+    """Flags -> dict of the flags given. `raise_errors`: UsageError instead of exiting (the service)."""
+    return vars(parser(raise_errors).parse_args(argv))
+
+
+def argv_from_config(config: dict) -> list[str]:
+    """Trainer flags for a settings dict (what the worker service's start_run receives),
+    checked exactly as the command line checks them. Raises UsageError."""
+    argv = []
+    for key, value in config.items():
+        if key not in SCHEMA and key not in RUN_FLAGS:
+            raise UsageError(f'unknown setting {key!r}')
+        if isinstance(value, bool):
+            argv += [f'--{key}'] if value else []
+        elif isinstance(value, (list, tuple)):  # --key=value: a value may start with '-'
+            argv.append(f'--{key}=' + ','.join(str(v) for v in value))
+        elif value is not None:
+            argv.append(f'--{key}={value}')
+    settings(parse_args(argv, raise_errors=True))
+    return argv
+
+
+def check(config: dict):
+    """The bounds of settings.json, and the rules bounds cannot say."""
+    for key, spec in SCHEMA.items():
+        value = config.get(key)
+        if value is None or spec['type'] not in ('int', 'float', 'floats'):
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            if not math.isfinite(v) or v < spec['min'] or v > spec['max']:
+                raise UsageError(f'--{key} must be between {spec["min"]:g} and {spec["max"]:g}, not {v:g}')
+    want = len(SCHEMA['style_weights']['labels'])
+    if len(config['style_weights']) != want:
+        raise UsageError(f'--style_weights needs {want} numbers ({", ".join(SCHEMA["style_weights"]["labels"])}), '
+                         f'got {len(config["style_weights"])}')
+
+
+def settings(args: dict) -> tuple[dict, dict | None]:
+    """The run's complete config (the settings asked for, with defaults), and the checkpoint
+    record when resuming."""
+    record = None
+    if 'resume' in args:
+        try:
+            path = ckpt.find_checkpoint(args['resume'])
+            record = ckpt.load_record(path)
+        except (FileNotFoundError, ValueError) as e:
+            raise UsageError(str(e)) from None
+        if 'optimizer' not in record:
+            raise UsageError(f'{path} is a finished model, not a checkpoint: it cannot be resumed')
+        config = {**DEFAULTS, **record['config']}  # settings added since the checkpoint: their defaults
+        config.update({k: v for k, v in args.items() if k in RESUMABLE})
+        config['resume'] = str(path)
+        config['out'] = args.get('out') or str(path.parent.parent)
+        return config, record
+    missing = [f'--{k}' for k, s in SCHEMA.items() if s.get('required') and k not in args]
+    if missing:
+        raise UsageError(f'{" and ".join(missing)} required (or --resume RUN_DIR)')
+    config = {**DEFAULTS, **args}
+    check(config)
+    if 'out' not in config:
+        stem = Path(config['texture']).stem
+        config['out'] = str(REPO / 'runs' / f'{datetime.now():%Y%m%d-%H%M%S}-{stem}')
+    return config, None
+
+
+def default_workers(cuda: bool, cpus: int | None = None) -> int:
+    """DataLoader processes. A GPU step takes ~20 ms per 256 px photo, so it needs several; a
+    CPU step takes ~600 ms, and loading the photo in the training process itself (~2 ms) costs
+    less than a worker's competition for the cores (bench/cpu_plan.py, BENCHMARKS.md)."""
+    cpus = cpus or os.cpu_count() or 1
+    if cuda:
+        return min(8, max(1, cpus // 2))
+    return 0 if cpus <= 4 else 1

@@ -1,0 +1,146 @@
+"""Export a generator to run without this project:
+
+    python -m worker.export --model M --format onnx|torchscript --out PATH
+
+M: a model.pth, a checkpoint, a run folder (its model.pth) or one of the authors' .t7 networks.
+The exported model is models.portable.Portable: inputs image (B,3,H,W) in [0, 1], noise
+(B,3,H,W) uniform in [0, 1) drawn by the caller, noise_factor (a scalar); output (B,3,H,W) in
+[0, 1]. Height and width are free (at least 16 px for the usual 5 scales); the README shows
+how to call it from onnxruntime in Python and onnxruntime-web in a browser.
+
+Each export is checked as it is made: the exported bytes, loaded by their own runtime
+(onnxruntime, torch.jit.load), run photos of odd sizes at noise factors 0 and 1 against PyTorch
+with the same noise. The largest difference must be within TOLERANCE, or the export fails and
+no file is written.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from models.portable import Portable, branch_noise
+
+from .atomic import atomic_write
+from .checkpoint import load_generator
+from .errors import UsageError
+from .protocol import PROTOCOL
+
+log = logging.getLogger('tn.export')
+FORMATS = PROTOCOL['export_formats']  # format -> file extension
+TOLERANCE = 1e-3  # of the output's [0, 1] range: float32 op orders differ between runtimes (~1e-5)
+CHECK_SIZES = ((1, 37, 53), (2, 64, 41))  # (batch, height, width): odd sizes, padded inside
+ONNX_OPSET = 17
+
+
+class ExportMismatch(Exception):
+    """The exported model does not compute what the PyTorch one does."""
+
+
+def _onnx_bytes(portable: Portable) -> bytes:
+    image, noise = torch.rand(1, 3, 37, 53), torch.rand(1, 3, 37, 53)
+    axes = {'batch': 0, 'height': 2, 'width': 3}
+    dynamic = {name: {i: a for a, i in axes.items()} for name in ('image', 'noise', 'output')}
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():  # the TorchScript-based exporter's notices about its future
+        warnings.simplefilter('ignore')
+        torch.onnx.export(portable, (image, noise, torch.tensor(1.0)), buffer, dynamo=False,
+                          input_names=['image', 'noise', 'noise_factor'], output_names=['output'],
+                          dynamic_axes=dynamic, opset_version=ONNX_OPSET)
+    return buffer.getvalue()
+
+
+def _torchscript_bytes(portable: Portable) -> bytes:
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():  # TorchScript is deprecated in favour of torch.export, and still the
+        warnings.simplefilter('ignore', FutureWarning)  # format C++ (libtorch) and mobile runtimes load
+        torch.jit.save(torch.jit.script(portable), buffer)
+    return buffer.getvalue()
+
+
+def _runner(fmt: str, data: bytes):
+    """The exported model, loaded by its own runtime, as (image, noise, k) -> numpy output."""
+    if fmt == 'onnx':
+        import onnxruntime
+        session = onnxruntime.InferenceSession(data, providers=['CPUExecutionProvider'])
+        return lambda image, noise, k: session.run(None, {
+            'image': image.numpy(), 'noise': noise.numpy(), 'noise_factor': np.array(k, dtype=np.float32)})[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', FutureWarning)
+        module = torch.jit.load(io.BytesIO(data), map_location='cpu')
+
+    def run(image, noise, k):
+        with torch.no_grad():
+            return module(image, noise, torch.tensor(k)).numpy()
+    return run
+
+
+def worst_difference(generator, fmt: str, data: bytes) -> float:
+    """The largest difference between the exported model and PyTorch on the check images."""
+    run = _runner(fmt, data)
+    rng = torch.Generator().manual_seed(0)
+    worst = 0.0
+    for b, h, w in CHECK_SIZES:
+        image, noise = torch.rand(b, 3, h, w, generator=rng), torch.rand(b, 3, h, w, generator=rng)
+        for k in (0.0, 1.0):
+            with torch.no_grad():
+                expected = generator(image, noise=k, noises=branch_noise(generator, noise)).numpy()
+            got = run(image, noise, k)
+            if got.shape != expected.shape:
+                raise ExportMismatch(f'the exported model gave shape {got.shape} for {expected.shape}')
+            worst = max(worst, float(np.abs(got - expected).max()))
+    return worst
+
+
+def export(generator, fmt: str) -> tuple[bytes, float]:
+    """(the exported model's bytes, the largest difference from PyTorch); ExportMismatch when it
+    is over TOLERANCE."""
+    if fmt not in FORMATS:
+        raise UsageError(f'format must be one of {", ".join(FORMATS)}, not {fmt!r}')
+    generator = generator.cpu().eval()
+    data = (_onnx_bytes if fmt == 'onnx' else _torchscript_bytes)(Portable(generator).eval())
+    worst = worst_difference(generator, fmt, data)
+    if not worst <= TOLERANCE:
+        raise ExportMismatch(f'the {fmt} export differs from PyTorch by {worst:.2g} (more than {TOLERANCE:g}): '
+                             'not written. Please report this with the model.')
+    return data, worst
+
+
+def resolve_model(spec) -> Path:
+    p = Path(spec).expanduser()
+    if p.is_dir():
+        if not (p / 'model.pth').exists():
+            raise UsageError(f'{p} has no model.pth: give a checkpoint of it (checkpoints/iter_*.pth)')
+        return p / 'model.pth'
+    if not p.is_file():
+        raise UsageError(f'{p} does not exist: give a model.pth, a checkpoint, a run folder or a .t7')
+    return p
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
+    p = argparse.ArgumentParser(prog='python -m worker.export', description=__doc__.split('\n\n')[0])
+    p.add_argument('--model', required=True, help="model.pth, a checkpoint, a run folder or an authors' .t7")
+    p.add_argument('--format', required=True, choices=sorted(FORMATS))
+    p.add_argument('--out', required=True, help='the file to write (.onnx, .pt)')
+    args = p.parse_args(argv)
+    try:
+        generator = load_generator(resolve_model(args.model))
+        data, worst = export(generator, args.format)
+        atomic_write(args.out, lambda f: f.write(data))
+    except (UsageError, ExportMismatch, ValueError, OSError) as e:
+        log.error('%s', e)
+        return 2 if isinstance(e, UsageError) else 1
+    log.info('%s: %s, %d kB; matches PyTorch to %.1e (checked at %s, noise factors 0 and 1)', args.out,
+             args.format, len(data) // 1024, worst, ', '.join(f'{h}x{w}' for _, h, w in CHECK_SIZES))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
