@@ -41,7 +41,7 @@ def prepare(model, variant, device):
                 return model(x).float()
         return run, 0.0
     if variant == 'compile':
-        compiled = torch.compile(model)
+        compiled = torch.compile(model, dynamic=False)  # a graph per size: torch.rand with symbolic sizes fails
         return compiled, time.perf_counter() - t
     return model, 0.0
 
