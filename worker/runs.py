@@ -30,6 +30,7 @@ from .checkpoint import checkpoints_by_iteration, promote
 from .protocol import ACTIVE, RUN_ID, STOP_TIMEOUT
 from .config import DEFAULTS, RESUMABLE, argv_from_config
 from .errors import Conflict, NotFound, UsageError
+from .sweep import check_sweep, new_id
 
 log = logging.getLogger('tn.runs')
 POLL = 0.05  # seconds between looks at running trainers: the event latency floor
@@ -275,7 +276,6 @@ class RunManager:
     def create_sweep(self, config: dict, setting, values, name=None) -> dict:
         """Queue one run per value of `setting`, everything else equal, grouped as a sweep (each
         RunInfo's `sweep`). Every run is checked before any is queued."""
-        from .sweep import check_sweep, new_id
         key, values = check_sweep(setting, values)
         checked = [self._checked({**config, key: value}) for value in values]
         name = str(name or '').strip()[:80] or f'{key} sweep'

@@ -72,6 +72,11 @@ def variants(config: dict, key: str, values: list) -> list[dict]:
     return out
 
 
+def new_id() -> str:
+    """A sweep's id (the web app's; a CLI sweep is named by its folder)."""
+    return f'{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}'
+
+
 def label(key: str, value) -> str:
     return f'{key}={value:g}'
 
@@ -155,10 +160,6 @@ def main(argv=None) -> int:
     for out in failed:
         log.error('failed: %s (its events.jsonl says why)', out)
     return 1 if failed else 0
-
-
-def new_id() -> str:
-    return f'{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}'
 
 
 if __name__ == '__main__':

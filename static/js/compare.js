@@ -17,7 +17,7 @@ import { stripCrop } from './previews.js';
 const PREVIEW_PHOTOS = 4; // until the photos strip has loaded and says how many
 
 // The settings whose values differ between the runs, in settings.json's order.
-export function differingSettings(runs) {
+function differingSettings(runs) {
   const keys = Object.keys(settingsSchema()).concat('texture');
   return [...new Set(keys)].filter((key) => new Set(runs.map((r) => JSON.stringify(r.config?.[key] ?? null))).size > 1);
 }

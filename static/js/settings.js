@@ -99,7 +99,6 @@ export function toConfig({ dataPath, texture, settings }) {
 // The settings a sweep can vary (settings.json `sweep`: the suggested grid, as factors of the
 // current value or steps from it) and how many values a sweep takes (`sweep_values`).
 export const sweepable = () => Object.keys(settingsSchema()).filter((key) => settingsSchema()[key].sweep);
-export const sweepLimits = () => sweepValueLimits();
 
 export function suggestSweep(key, current) {
   const { sweep, min, max, type } = settingsSchema()[key];
@@ -111,7 +110,7 @@ export function suggestSweep(key, current) {
 
 // The values typed for a sweep of `key`: {values} or {error}.
 export function parseSweep(key, text) {
-  const [low, high] = sweepLimits();
+  const [low, high] = sweepValueLimits();
   const parts = String(text ?? '').split(',').map((t) => t.trim()).filter(Boolean);
   const values = [];
   for (const part of parts) {

@@ -1,7 +1,8 @@
 // "Sweep a setting" (wizard step 3): one run per value of one setting, everything else equal,
 // to choose by eye in the compare view. state.sweep = {setting, text, name} or setting ''.
 import { h, newId } from './dom.js';
-import { field, parseSweep, suggestSweep, sweepLimits, sweepable } from './settings.js';
+import { field, parseSweep, suggestSweep, sweepable } from './settings.js';
+import { sweepValueLimits } from './protocol.js';
 
 export const sweepLabel = (key) => field(key).label;
 
@@ -16,7 +17,7 @@ export function chosenSweep(state) {
 export function sweepSection(state, changed) {
   state.sweep ??= { setting: '', text: '', name: '' };
   const sw = state.sweep;
-  const [low, high] = sweepLimits();
+  const [low, high] = sweepValueLimits();
   const selectId = newId('sweep-setting');
   const valuesId = newId('sweep-values');
   const nameId = newId('sweep-name');

@@ -1,7 +1,8 @@
 'use strict';
 // Choosing by eye: a sweep of three tiny runs started from the wizard, its compare grid (a row a
 // run) live and finished, the shared iteration slider, a cell opened large, "Use this one" (the
-// downloaded model is then the chosen checkpoint's network), and the noise-factor strip.
+// downloaded model is then the chosen checkpoint's network), the ONNX download, the noise-factor
+// strip and a video through the network.
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
@@ -75,7 +76,7 @@ test('a sweep from the wizard, compared side by side; use a checkpoint; the nois
   });
 
   let runId = null;
-  await t.test('a cell opens large; "Use this one" makes its checkpoint the downloaded model', async () => {
+  await t.test('a cell opens large; "Use this one" makes its checkpoint the downloaded model; ONNX export', async () => {
     const cell = rows(page).nth(1).locator('.cmp-open').first();
     runId = await cell.getAttribute('data-run');
     await cell.click();
@@ -135,6 +136,25 @@ print(model['iteration'], equal(model, chosen), equal(model, last))`, model,
     await dialog.locator('#stylize-output').waitFor({ timeout: 60000 });
     assert.match(await dialog.locator('#stylize-download').getAttribute('download'), /noise2\.png$/);
     await shot(page, 'compare-noise-strip', { fullPage: false });
+  });
+
+  await t.test('a video through the same network: progress, then the stylized clip with every frame', async () => {
+    const dialog = page.locator('#cell-dialog');
+    const clip = path.join(tmp, 'clip.mp4');
+    const python = path.join(ROOT, '.venv', 'bin', 'python');
+    execFileSync(python, ['-c', 'import sys; from pathlib import Path; sys.path.insert(0, "tests/python"); '
+      + 'from test_video import make_clip; make_clip(Path(sys.argv[1]), count=12)', clip], { cwd: ROOT });
+    await dialog.locator('#stylize-file').setInputFiles(clip);
+    assert.strictEqual((await dialog.locator('#stylize-go').textContent()).trim(), 'Stylize video');
+    assert.ok(await dialog.locator('#noise-strip-go').isDisabled(), 'the noise strip is for photos');
+    await dialog.locator('#stylize-go').click();
+    await dialog.locator('#stylize-video').waitFor({ timeout: 120000 });
+    assert.match(await dialog.locator('#stylize-download').getAttribute('download'), /^clip-stylized\.mp4$/);
+    const out = path.join(tmp, 'stylized.mp4');
+    fs.writeFileSync(out, await downloadBytes(page, dialog.locator('#stylize-download')));
+    const frames = execFileSync(python, ['-c', 'import sys; from worker.video import frames; f = list(frames(sys.argv[1])); '
+      + 'print(len(f), *f[0].size)', out], { cwd: ROOT }).toString().trim();
+    assert.strictEqual(frames, '12 72 48');
     await dialog.locator('#cell-close').click();
   });
 

@@ -29,3 +29,26 @@ describe('time estimate', () => {
   });
 });
 
+
+describe('sweeps', () => {
+  it('suggests a grid around the current value from settings.json, within the bounds', async () => {
+    const { suggestSweep, sweepable } = await load();
+    assert.deepStrictEqual(sweepable(), ['image_size', 'lr', 'content_weight', 'balance', 'noise', 'scales']);
+    assert.deepStrictEqual(suggestSweep('content_weight', 1000), [250, 1000, 4000]);
+    assert.deepStrictEqual(suggestSweep('balance', 2), [0.5, 2, 8]);
+    assert.deepStrictEqual(suggestSweep('image_size', 32), [16, 32, 64]);
+    assert.deepStrictEqual(suggestSweep('image_size', 16), [16, 32]); // 8 is below the minimum: once
+    assert.deepStrictEqual(suggestSweep('scales', 5), [3, 4, 5]);
+  });
+
+  it('takes 2 to 6 distinct values, each checked by the setting\'s own rule', async () => {
+    const { parseSweep } = await load();
+    assert.deepStrictEqual(parseSweep('lr', '0.01, 0.03,0.1'), { values: [0.01, 0.03, 0.1] });
+    assert.match(parseSweep('lr', '0.01').error, /2 to 6 values/);
+    assert.match(parseSweep('lr', '0.1,0.2,0.3,0.4,0.5,0.6,0.7').error, /2 to 6 values/);
+    assert.match(parseSweep('lr', '0.1, 0.1').error, /Each value once/);
+    assert.match(parseSweep('scales', '2, 2.5').error, /whole number/);
+    assert.match(parseSweep('lr', '0.1, 5').error, /At most 1/);
+    assert.match(parseSweep('lr', '0.1, lots').error, /lots: Enter a number/);
+  });
+});
