@@ -8,7 +8,7 @@ const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { ROOT, newPage, shot, studio, until } = require('./helpers');
+const { ROOT, SHOTS, assertNoOverflow, newPage, shot, studio, until } = require('./helpers');
 
 const rows = (page) => page.locator('#compare-grid .cmp-row[data-run]');
 const rowStates = (page) => rows(page).evaluateAll((els) => els.map((el) => el.querySelector('.badge')?.dataset.state));
@@ -44,6 +44,8 @@ test('a sweep from the wizard, compared side by side; use a checkpoint; the nois
     assert.ok(await page.locator('#wizard-next').isDisabled());
     await set('sweep_values', '250, 1000, 4000');
     await set('sweep_name', 'style or photo');
+    await page.locator('#sweep').scrollIntoViewIfNeeded();
+    await page.locator('#sweep').screenshot({ path: path.join(SHOTS, 'wizard-3-sweep.png') });
     await page.locator('#wizard-next').click();
     assert.match(await page.locator('#review-sweep').textContent(), /Content weight = 250, 1000, 4000 · 3 runs/);
     await page.locator('#wizard-next').click();
@@ -176,6 +178,9 @@ print(model['iteration'], equal(model, chosen), equal(model, last))`, model,
     await until(async () => (await rows(page).count()) === 2, { timeout: 15000, what: 'two rows' });
     assert.deepStrictEqual(await rows(page).locator('.cmp-label strong').allTextContents(), ['Content weight 250', 'Content weight 4000']);
     assert.strictEqual(await page.locator('h1').textContent(), '2 runs side by side');
+    await page.setViewportSize({ width: 400, height: 800 });
+    await assertNoOverflow(page); // the grid scrolls inside its card
+    await shot(page, 'narrow-compare');
     assert.deepStrictEqual(page.errors, []);
   });
 });
