@@ -179,7 +179,10 @@ print(model['iteration'], equal(model, chosen), equal(model, last))`, model,
     assert.deepStrictEqual(await rows(page).locator('.cmp-label strong').allTextContents(), ['Content weight 250', 'Content weight 4000']);
     assert.strictEqual(await page.locator('h1').textContent(), '2 runs side by side');
     await page.setViewportSize({ width: 400, height: 800 });
-    await assertNoOverflow(page); // the grid scrolls inside its card
+    // The chart follows the new width on its ResizeObserver's next call; the grid scrolls inside its card.
+    await until(() => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+      { timeout: 10000, what: 'the page to fit a 400 px window' });
+    await assertNoOverflow(page);
     await shot(page, 'narrow-compare');
     assert.deepStrictEqual(page.errors, []);
   });
