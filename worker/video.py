@@ -25,20 +25,25 @@ def is_video_name(path) -> bool:
     return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
+NO_FFMPEG = ('no ffmpeg found{}: reinstall imageio-ffmpeg (.venv/bin/pip install -r requirements.txt; it ships '
+             'one), or install ffmpeg (Debian: apt install ffmpeg), or set IMAGEIO_FFMPEG_EXE to one')
+
+
 def _ffmpeg():
-    """imageio_ffmpeg, pointed at a usable ffmpeg binary."""
+    """imageio_ffmpeg, pointed at a usable ffmpeg binary: its own, IMAGEIO_FFMPEG_EXE, or PATH's."""
     try:
         import imageio_ffmpeg
     except ImportError:
         raise VideoError('video needs the imageio-ffmpeg package: .venv/bin/pip install -r requirements.txt') from None
     try:
-        imageio_ffmpeg.get_ffmpeg_exe()
+        exe = imageio_ffmpeg.get_ffmpeg_exe()  # IMAGEIO_FFMPEG_EXE as given, unchecked
     except RuntimeError:
-        found = shutil.which('ffmpeg')
-        if not found:
-            raise VideoError('no ffmpeg found: reinstall imageio-ffmpeg (it ships one), or install ffmpeg '
-                             '(Debian: apt install ffmpeg), or set IMAGEIO_FFMPEG_EXE') from None
-        os.environ['IMAGEIO_FFMPEG_EXE'] = found
+        exe = shutil.which('ffmpeg')
+        if not exe:
+            raise VideoError(NO_FFMPEG.format('')) from None
+        os.environ['IMAGEIO_FFMPEG_EXE'] = exe
+    if not (os.path.isfile(exe) and os.access(exe, os.X_OK)) and not shutil.which(exe):
+        raise VideoError(NO_FFMPEG.format(f' at {exe} (IMAGEIO_FFMPEG_EXE)'))
     return imageio_ffmpeg
 
 

@@ -1,6 +1,7 @@
 """Video through the stylize CLI: a generated 20-frame clip with sound comes back with its frame
 count, size and sound; the same noise every frame keeps a still scene still."""
 import math
+import os
 import struct
 import subprocess
 import sys
@@ -47,9 +48,9 @@ def model(tmp_path):
     return path
 
 
-def stylize_cli(*args):
+def stylize_cli(*args, env=None):
     return subprocess.run([sys.executable, '-m', 'worker.stylize', *map(str, args)], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
 
 
 def test_a_clip_round_trips_with_its_frames_size_and_sound(tmp_path, model):
@@ -86,3 +87,12 @@ def test_bad_videos_say_what_is_wrong(tmp_path, model):
     assert r.returncode == 2 and 'needs a video extension' in r.stderr
     with pytest.raises(VideoError):
         probe(broken)
+
+
+def test_without_ffmpeg_the_error_says_how_to_get_one(tmp_path, model):
+    clip = make_clip(tmp_path / 'clip.mp4', count=2, sound=False)
+    env = dict(os.environ, IMAGEIO_FFMPEG_EXE=str(tmp_path / 'no-ffmpeg-here'))
+    r = stylize_cli('--model', model, '--input', clip, '--output', tmp_path / 'out.mp4', env=env)
+    assert r.returncode == 2, r.stderr
+    assert 'no ffmpeg found' in r.stderr and 'apt install ffmpeg' in r.stderr and 'IMAGEIO_FFMPEG_EXE' in r.stderr
+    assert not (tmp_path / 'out.mp4').exists()
