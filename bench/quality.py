@@ -18,7 +18,7 @@ from common import table
 from worker.checkpoint import load_generator
 from worker.images import is_image_name, open_rgb, resize_long_side, to_tensor
 from worker.optimize import build_loss, objective_of, optimize
-from worker.stylize import resolve_model
+from worker.checkpoint import resolve_model
 
 
 def measure(model_path, photo_paths, size, steps, method, device):

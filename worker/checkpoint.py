@@ -71,6 +71,18 @@ def checkpoints_by_iteration(run_dir) -> dict[int, Path]:
     return {int(p.stem.split('_')[1]): p for p in list_checkpoints(run_dir)}
 
 
+def resolve_model(spec) -> Path:
+    """What a user names as a model: a model.pth, a checkpoint, a .t7, or a run folder (its model.pth)."""
+    p = Path(spec).expanduser()
+    if p.is_dir():
+        if not (p / 'model.pth').exists():
+            raise FileNotFoundError(f'{p} has no model.pth: give a checkpoint of it (checkpoints/iter_*.pth)')
+        return p / 'model.pth'
+    if not p.is_file():
+        raise FileNotFoundError(f'{p} does not exist: give a model.pth, a checkpoint, a run folder or a .t7')
+    return p
+
+
 def find_checkpoint(spec) -> Path:
     """A checkpoint file, or a run folder (its latest checkpoint)."""
     p = Path(spec).expanduser()

@@ -20,7 +20,6 @@ import io
 import logging
 import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -28,7 +27,7 @@ import torch
 from models.portable import Portable, branch_noise
 
 from .atomic import atomic_write
-from .checkpoint import load_generator
+from .checkpoint import load_generator, resolve_model
 from .errors import UsageError
 from .protocol import PROTOCOL
 
@@ -112,17 +111,6 @@ def export(generator, fmt: str) -> tuple[bytes, float]:
     return data, worst
 
 
-def resolve_model(spec) -> Path:
-    p = Path(spec).expanduser()
-    if p.is_dir():
-        if not (p / 'model.pth').exists():
-            raise UsageError(f'{p} has no model.pth: give a checkpoint of it (checkpoints/iter_*.pth)')
-        return p / 'model.pth'
-    if not p.is_file():
-        raise UsageError(f'{p} does not exist: give a model.pth, a checkpoint, a run folder or a .t7')
-    return p
-
-
 def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
     p = argparse.ArgumentParser(prog='python -m worker.export', description=__doc__.split('\n\n')[0])
@@ -136,7 +124,7 @@ def main(argv=None) -> int:
         atomic_write(args.out, lambda f: f.write(data))
     except (UsageError, ExportMismatch, ValueError, OSError) as e:
         log.error('%s', e)
-        return 2 if isinstance(e, UsageError) else 1
+        return 2 if isinstance(e, (UsageError, FileNotFoundError)) else 1
     log.info('%s: %s, %d kB; matches PyTorch to %.1e (checked at %s, noise factors 0 and 1)', args.out,
              args.format, len(data) // 1024, worst, ', '.join(f'{h}x{w}' for _, h, w in CHECK_SIZES))
     return 0

@@ -23,10 +23,9 @@ from models.generator import Generator
 from models.losses import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHTS, TextureLoss, calibrate
 from models.vgg import VGGWeightsUnavailable, load_vgg19
 
-from .checkpoint import load_record
+from .checkpoint import load_record, resolve_model
 from .data import DatasetError, resolve_texture
 from .images import ImageError, open_rgb, resize_long_side, save_image, to_image, to_tensor
-from .stylize import resolve_model
 from .config import DEFAULTS, _floats, _scale
 from .errors import UsageError
 from .train import load_texture

@@ -15,6 +15,7 @@ about four times slower.
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import sys
@@ -25,7 +26,7 @@ from PIL import Image
 
 from models.tiled import forward_tiled, halo
 
-from .checkpoint import load_generator
+from .checkpoint import load_generator, resolve_model
 from .images import EXTENSIONS, ImageError, is_image_name, open_rgb, resize_long_side, save_image, to_image, to_tensor
 from .video import VIDEO_EXTENSIONS, VideoError, is_video_name, stylize_video
 
@@ -113,14 +114,6 @@ def _pairs(inp: Path, out: Path):
     return [(inp, out)]
 
 
-def resolve_model(spec: str) -> str:
-    """A model file path, or the name of a run folder's model.pth."""
-    p = Path(spec).expanduser()
-    if p.is_dir() and (p / 'model.pth').exists():
-        return str(p / 'model.pth')
-    return str(p)
-
-
 def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
     p = argparse.ArgumentParser(prog='python -m worker.stylize', description=__doc__.split('\n')[0])
@@ -175,7 +168,7 @@ def _video(generator, args, budget) -> int:
         raise VideoError(f'--output {dst} needs a video extension ({", ".join(VIDEO_EXTENSIONS)})')
     from tqdm import tqdm
     bar = tqdm(unit='frame', desc=dst.name)
-    count = iter(range(1 << 62))
+    count = itertools.count()
 
     def render(frame):
         seed = args.seed + next(count) if args.fresh_noise else args.seed

@@ -3,7 +3,7 @@
 // photo) at one iteration chosen with a shared slider, their loss curves overlaid, and the
 // settings that differ as row labels. Live while the runs train: each run's events come from its
 // socket subscription, its facts from the store. A cell opens large (cell-view.js).
-import { h, icon, perFrame, replace } from './dom.js';
+import { h, icon, perFrame, renderIf, replace } from './dom.js';
 import { runFile } from './api.js';
 import * as socket from './socket.js';
 import * as store from './store.js';
@@ -119,11 +119,18 @@ function compare(container, selectRuns, describe) {
       measured = true;
       measurePhotos(source);
     }
+    const shown = runs.map((run) => (chosen === null ? null : previewAt(run.id, chosen)));
+    // Rebuilt only when something it shows changed: a new element would fetch its picture again.
+    const key = [photos, source?.id, chosen, keys, runs.map((run, r) => [run.id, run.state, run.iteration, run.iterations, shown[r]?.path])];
+    renderIf(grid, key, () => buildGrid(chosen, source, keys, shown));
+  });
+
+  function buildGrid(chosen, source, keys, shown) {
     const head = h('div', { class: 'cmp-row cmp-head', role: 'row' }, h('div', { class: 'cmp-label', role: 'columnheader' }, 'Photos'),
       Array.from({ length: photos }, (_, i) => h('div', { class: 'cmp-cell', role: 'columnheader' },
         source ? stripCrop(runFile(source.id, 'previews/photos.png'), i, photos, `Held-out photo ${i + 1}`) : null)));
     const rows = runs.map((run, r) => {
-      const at = chosen === null ? null : previewAt(run.id, chosen);
+      const at = shown[r];
       const cells = Array.from({ length: photos }, (_, i) => h('div', { class: 'cmp-cell', role: 'cell' },
         at ? h('button', {
           type: 'button', class: 'cmp-open', dataset: { run: run.id, photo: String(i), iteration: String(at.iteration) },
@@ -141,7 +148,7 @@ function compare(container, selectRuns, describe) {
     });
     grid.style.setProperty('--photos', String(photos));
     replace(grid, head, rows);
-  });
+  }
 
   function sync() {
     const next = selectRuns();

@@ -8,16 +8,12 @@ const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { ROOT, SHOTS, assertNoOverflow, newPage, shot, studio, until } = require('./helpers');
+const { ROOT, SHOTS, assertNoOverflow, download, newPage, shot, studio, until, wizardSettings } = require('./helpers');
 
 const rows = (page) => page.locator('#compare-grid .cmp-row[data-run]');
 const rowStates = (page) => rows(page).evaluateAll((els) => els.map((el) => el.querySelector('.badge')?.dataset.state));
 const firstCells = (page) => rows(page).evaluateAll((els) => els.map((el) => el.querySelector('.cmp-open img')?.getAttribute('src') || null));
 
-async function downloadBytes(page, locator) {
-  const [download] = await Promise.all([page.waitForEvent('download'), locator.click()]);
-  return fs.readFileSync(await download.path());
-}
 
 test('a sweep from the wizard, compared side by side; use a checkpoint; the noise strip', { timeout: 420000 }, async (t) => {
   const { tmp, data, browser, url } = await studio(t, 'tn-compare-');
@@ -25,18 +21,8 @@ test('a sweep from the wizard, compared side by side; use a checkpoint; the nois
   let sweepUrl = null;
 
   await t.test('the wizard starts a sweep of three runs and opens its comparison', async () => {
-    await page.goto(`${url}/#/new`);
-    await page.getByLabel('Folder path').fill(data);
-    await page.locator('#scan-ok').waitFor();
-    await page.locator('#wizard-next').click();
-    await page.locator('[data-texture="stained_glass"]').click();
-    await page.locator('#wizard-next').click();
-    await page.locator('[data-preset="quick"]').click();
-    await page.locator('#advanced summary').click();
+    await wizardSettings(page, url, data, { image_size: 32, style_size: 32, batch_size: 2, iterations: 8, preview_every: 2, checkpoint_every: 2, workers: 0 });
     const set = async (name, value) => page.locator(`input[name="${name}"]`).fill(String(value));
-    for (const [k, v] of Object.entries({ image_size: 32, style_size: 32, batch_size: 2, iterations: 8, preview_every: 2, checkpoint_every: 2, workers: 0 })) await set(k, v);
-    await page.selectOption('select[name="device"]', 'cpu');
-    await page.selectOption('select[name="vgg_weights"]', 'random');
     await page.selectOption('select[name="sweep_setting"]', 'content_weight');
     assert.strictEqual(await page.locator('input[name="sweep_values"]').inputValue(), '250, 1000, 4000'); // the suggested grid
     await set('sweep_values', '250, 1000, 1000');
@@ -97,10 +83,10 @@ test('a sweep from the wizard, compared side by side; use a checkpoint; the nois
     await view.locator('#download-model').waitFor();
     assert.match(await view.locator('.ckpt-model').textContent(), /Final model \(iteration 4\)/);
     const model = path.join(tmp, 'downloaded-model.pth');
-    fs.writeFileSync(model, await downloadBytes(view, view.locator('#download-model')));
+    fs.writeFileSync(model, (await download(view, view.locator('#download-model'))).bytes);
     // The same model as ONNX, which onnxruntime loads and runs at a size of its choosing.
     const onnx = path.join(tmp, 'downloaded-model.onnx');
-    fs.writeFileSync(onnx, await downloadBytes(view, view.locator('#export-onnx')));
+    fs.writeFileSync(onnx, (await download(view, view.locator('#export-onnx'))).bytes);
     const ran = execFileSync(path.join(ROOT, '.venv', 'bin', 'python'), ['-c', `
 import sys, numpy as np, onnxruntime
 s = onnxruntime.InferenceSession(sys.argv[1], providers=['CPUExecutionProvider'])
@@ -153,7 +139,7 @@ print(model['iteration'], equal(model, chosen), equal(model, last))`, model,
     await dialog.locator('#stylize-video').waitFor({ timeout: 120000 });
     assert.match(await dialog.locator('#stylize-download').getAttribute('download'), /^clip-stylized\.mp4$/);
     const out = path.join(tmp, 'stylized.mp4');
-    fs.writeFileSync(out, await downloadBytes(page, dialog.locator('#stylize-download')));
+    fs.writeFileSync(out, (await download(page, dialog.locator('#stylize-download'))).bytes);
     const frames = execFileSync(python, ['-c', 'import sys; from worker.video import frames; f = list(frames(sys.argv[1])); '
       + 'print(len(f), *f[0].size)', out], { cwd: ROOT }).toString().trim();
     assert.strictEqual(frames, '12 72 48');

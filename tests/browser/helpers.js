@@ -240,6 +240,29 @@ async function assertNoOverflow(page) {
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
 }
 
+// The wizard up to its settings step with the photos in `data` and the stained-glass texture, the
+// quick preset and Advanced open; `fields` typed into their inputs; the CPU and random VGG weights.
+// The caller adds what its test needs (a sweep) and goes on.
+async function wizardSettings(page, url, data, fields) {
+  await page.goto(`${url}/#/new`);
+  await page.getByLabel('Folder path').fill(data);
+  await page.locator('#scan-ok').waitFor();
+  await page.locator('#wizard-next').click();
+  await page.locator('[data-texture="stained_glass"]').click();
+  await page.locator('#wizard-next').click();
+  await page.locator('[data-preset="quick"]').click();
+  await page.locator('#advanced summary').click();
+  for (const [name, value] of Object.entries(fields)) await page.locator(`input[name="${name}"]`).fill(String(value));
+  await page.selectOption('select[name="device"]', 'cpu');
+  await page.selectOption('select[name="vgg_weights"]', 'random');
+}
+
+// Clicks what starts a download; its suggested name and bytes.
+async function download(page, locator) {
+  const [file] = await Promise.all([page.waitForEvent('download'), locator.click()]);
+  return { name: file.suggestedFilename(), bytes: fs.readFileSync(await file.path()) };
+}
+
 // A temp folder with 10 photos, a server on it and a browser, all torn down after test `t`,
 // each as soon as it exists: a set-up step that fails leaves nothing running.
 async function studio(t, prefix) {
@@ -256,4 +279,4 @@ async function studio(t, prefix) {
   return { tmp, data, server, browser, url: server.url };
 }
 
-module.exports = { ROOT, SHOTS, assertNoOverflow, encodePng, makeDataset, startServer, launch, newPage, shot, studio, tmpDir, until, workerPid, unlabelled };
+module.exports = { ROOT, SHOTS, assertNoOverflow, download, encodePng, makeDataset, startServer, launch, newPage, shot, studio, tmpDir, until, wizardSettings, workerPid, unlabelled };

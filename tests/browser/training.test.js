@@ -7,7 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
-const { assertNoOverflow, newPage, shot, studio, until } = require('./helpers');
+const { assertNoOverflow, download, newPage, shot, studio, until, wizardSettings } = require('./helpers');
 
 const points = (page) => page.locator('.chart-card').getAttribute('data-points').then(Number);
 // Both counts in one read: the chart keeps growing between two separate reads.
@@ -15,10 +15,6 @@ const pointsAndLast = (page) => page.locator('.chart-card').evaluate((el) =>
   [Number(el.dataset.points), Number(el.dataset.lastIteration)]);
 const runState = (page) => page.locator('#run-state .badge').getAttribute('data-state').catch(() => null);
 
-async function downloadBytes(page, locator) {
-  const [download] = await Promise.all([page.waitForEvent('download'), locator.click()]);
-  return { name: download.suggestedFilename(), bytes: fs.readFileSync(await download.path()) };
-}
 
 test('train through the UI: live curve, previews, reload, reconnect, stop, downloads, stylize', { timeout: 240000 }, async (t) => {
   const { tmp, data, server, browser, url } = await studio(t, 'tn-train-');
@@ -26,24 +22,8 @@ test('train through the UI: live curve, previews, reload, reconnect, stop, downl
   let runId = null;
 
   await t.test('the wizard starts a run and opens its dashboard', async () => {
-    await page.goto(`${url}/#/new`);
-    await page.getByLabel('Folder path').fill(data);
-    await page.locator('#scan-ok').waitFor();
-    await page.locator('#wizard-next').click();
-    await page.locator('[data-texture="stained_glass"]').click();
-    await page.locator('#wizard-next').click();
-    await page.locator('[data-preset="quick"]').click();
-    await page.locator('#advanced summary').click();
-    const set = async (name, value) => page.locator(`input[name="${name}"]`).fill(String(value));
-    await set('image_size', 32);
-    await set('style_size', 32);
-    await set('batch_size', 2);
-    await set('iterations', 5000); // stopped long before: on the CPU, where it cannot end first
-    await page.selectOption('select[name="device"]', 'cpu');
-    await set('preview_every', 4);
-    await set('checkpoint_every', 1000);
-    await set('workers', 0);
-    await page.selectOption('select[name="vgg_weights"]', 'random');
+    // 5000 iterations: stopped long before, on the CPU, where it cannot end first.
+    await wizardSettings(page, url, data, { image_size: 32, style_size: 32, batch_size: 2, iterations: 5000, preview_every: 4, checkpoint_every: 1000, workers: 0 });
     await page.locator('#wizard-next').click();
     await page.locator('.summary').waitFor();
     assert.match(await page.locator('.summary').textContent(), /Random VGG weights/);
@@ -141,11 +121,11 @@ test('train through the UI: live curve, previews, reload, reconnect, stop, downl
     await until(async () => (await runState(page)) === 'stopped', { timeout: 60000, what: 'the stopped state' });
     const row = page.locator('#checkpoints .ckpt:not(.ckpt-model)').first();
     await row.waitFor();
-    const ckpt = await downloadBytes(page, row.getByRole('link', { name: /Download/ }));
+    const ckpt = await download(page, row.getByRole('link', { name: /Download/ }));
     assert.match(ckpt.name, /iter_\d+\.pth$/);
     assert.strictEqual(ckpt.bytes.subarray(0, 2).toString('latin1'), 'PK', 'a zip-format torch file');
     assert.ok(ckpt.bytes.length > 10000);
-    const model = await downloadBytes(page, page.locator('#download-model'));
+    const model = await download(page, page.locator('#download-model'));
     assert.match(model.name, /model\.pth$/);
     assert.strictEqual(model.bytes.subarray(0, 2).toString('latin1'), 'PK');
     assert.strictEqual(await page.locator('#stop-run').count(), 0);
