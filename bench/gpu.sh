@@ -23,7 +23,7 @@ for P in bf16:$BF16 fp32:$TF32; do
   $PY bench/train_speed.py --device cuda --sizes 256 --batches 4,16 --precisions "${P%%:*}" --steps 10 \
     "${PEER_FLAG[@]}" $([ "${P##*:}" != 0 ] && echo --peak_tflops "${P##*:}")
 done
-$PY bench/stylize_speed.py --device cuda --sizes 512,1024,2048 --variants fp32,channels_last,bf16 "${PEER_FLAG[@]}"
+$PY bench/stylize_speed.py --device cuda --sizes 512,1024,2048 --variants fast,reference,channels_last,bf16 --allocators default "${PEER_FLAG[@]}"
 $PY - <<'PY'
 # Export parity on CUDA: the TorchScript export, loaded onto the GPU, against the PyTorch generator there.
 import io, torch

@@ -8,7 +8,8 @@ aspect works; the output has the input's size unless --size (long side) is given
 factor is the style-strength control: 0 gives the clearest content, 1 is the training value,
 larger lets the texture take over.
 
-An image whose untiled pass would not fit the memory budget (half the free memory, or
+The untiled forward is models.fast's (the same function as the generator's, faster). An image
+whose untiled pass would not fit the memory budget (half the free memory, or
 --max_memory_gb) is rendered in tiles by models.tiled: the same output, in bounded memory,
 about four times slower.
 """
@@ -24,8 +25,10 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from models.fast import forward_fast
 from models.tiled import forward_tiled, halo
 
+from . import malloc
 from .checkpoint import load_generator, resolve_model
 from .images import EXTENSIONS, ImageError, is_image_name, open_rgb, resize_long_side, save_image, to_image, to_tensor
 from .video import VIDEO_EXTENSIONS, VideoError, is_video_name, stylize_video
@@ -78,7 +81,8 @@ def stylize(generator, image: Image.Image, noise: float = 1.0, seed: int | None 
     tile = tile_size(generator, budget or memory_budget(device), image.width * image.height)
     with torch.inference_mode():
         if tile is None:
-            out = generator(x, noise=noise, generator=rng)
+            with malloc.reusing_freed_memory():
+                out = forward_fast(generator, x, noise, rng)
         else:
             log.info('%dx%d: rendered in %d px tiles, to stay within the memory budget', *image.size, tile)
             out = forward_tiled(generator, x, noise, rng, tile, as_uint8=True)
