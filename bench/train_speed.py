@@ -1,10 +1,14 @@
 """Training speed and memory: images/s and peak memory of `worker.train.training_step`, by device,
 precision, image size and batch size, with the FLOP/s it reaches. Random VGG weights (speed does
 not depend on them). With --peer, pytorch/examples' fast_neural_style training step (TransformerNet
-through its VGG-16 loss, random weights) timed in the same process at the same size and batch.
+through its VGG-16 loss, random weights) timed in the same process at the same size and batch, in
+fp32 (as its own script trains) and in each precision measured; `x peer fp32` is our img/s over its.
 
     .venv/bin/python bench/train_speed.py [--device all|cpu|cuda] [--sizes 128,256] [--batches 1,4]
         [--precisions auto|fp32,bf16] [--peer ../shared/peers/fast_neural_style] [--peak_tflops F]
+
+auto: what the trainer chooses on the device (worker.train.precision). The allocator setting is the
+trainer's (worker.malloc), for the whole process: the peer runs with it too.
 """
 import argparse
 import importlib.util
@@ -20,7 +24,8 @@ from common import devices, peak_mb, reset_peak, sync, table
 from models.generator import Generator
 from models.losses import TextureLoss
 from models.vgg import load_vgg19
-from worker.train import training_step
+from worker import malloc
+from worker.train import precision, training_step
 
 AMP = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 VGG16 = torchvision.models.vgg16
@@ -28,8 +33,7 @@ VGG16 = torchvision.models.vgg16
 
 def ours(device, size, batch, amp):
     """A training step of this project, as worker.train runs it on this device."""
-    cuda = device == 'cuda'
-    fmt = torch.channels_last if cuda else torch.contiguous_format
+    fmt = precision(torch.device(device))[1]
     g = Generator().to(device, memory_format=fmt)
     loss = TextureLoss(load_vgg19('random'), torch.rand(1, 3, 256, 256)).to(device, memory_format=fmt)
     opt = torch.optim.Adam(g.parameters(), 1e-3)
@@ -86,37 +90,37 @@ def main():
     p.add_argument('--device', default='all')
     p.add_argument('--sizes', default='128,256')
     p.add_argument('--batches', default='1,4')
-    p.add_argument('--precisions', default='auto', help='auto: bf16 (fp16 without it) on CUDA, fp32 on the CPU')
+    p.add_argument('--precisions', default='auto', help="auto: the trainer's choice on the device")
     p.add_argument('--steps', type=int, default=5)
     p.add_argument('--peer', help="pytorch/examples' fast_neural_style folder")
     p.add_argument('--peak_tflops', type=float, help='the device\'s peak, for the fraction reached')
     a = p.parse_args()
+    malloc.reuse_freed_memory()
     rows = []
     for device in devices(a.device):
-        cuda = device == 'cuda'
-        if cuda:
+        if device == 'cuda':
             torch.backends.cudnn.benchmark = True
             torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-        precisions = a.precisions.split(',') if a.precisions != 'auto' else \
-            [('bf16' if torch.cuda.is_bf16_supported() else 'fp16') if cuda else 'fp32']
+        auto = precision(torch.device(device))[0]
+        names = [n if n != 'auto' else next(k for k, v in AMP.items() if v == auto) for n in a.precisions.split(',')]
         steps = a.steps if device == 'cpu' else a.steps * 10
-        for precision in precisions:
-            for size in map(int, a.sizes.split(',')):
-                for batch in map(int, a.batches.split(',')):
-                    makers = [('ours', lambda: ours(device, size, batch, AMP[precision]))]
-                    if a.peer:
-                        makers.append(('peer', lambda: peer(a.peer, device, size, batch, AMP[precision])))
-                    speeds = {}
-                    for who, make in makers:
-                        dt, flops, mb = measure(make(), device, steps)
-                        speeds[who] = batch / dt
-                        tflops = flops / dt / 1e12
-                        rows.append((who, device, precision, size, batch, f'{dt * 1000:.0f}', f'{batch / dt:.1f}',
-                                     f'{speeds["ours"] / speeds[who]:.2f}' if who == 'peer' else '-',
-                                     f'{tflops:.2f}', f'{tflops / a.peak_tflops:.1%}' if a.peak_tflops else '-', f'{mb:.0f}'))
+        for size in map(int, a.sizes.split(',')):
+            for batch in map(int, a.batches.split(',')):
+                runs = [('peer', name) for name in dict.fromkeys(['fp32'] + names)] if a.peer else []
+                runs += [('ours', name) for name in names]
+                speeds = {}
+                for who, name in runs:
+                    make = ours if who == 'ours' else lambda *args: peer(a.peer, *args)
+                    dt, flops, mb = measure(make(device, size, batch, AMP[name]), device, steps)
+                    speeds[who, name] = batch / dt
+                    tflops = flops / dt / 1e12
+                    rows.append((who, device, name, size, batch, f'{dt * 1000:.0f}', f'{batch / dt:.1f}',
+                                 f'{batch / dt / speeds["peer", "fp32"]:.2f}' if ('peer', 'fp32') in speeds else '-',
+                                 f'{tflops:.2f}', f'{tflops / a.peak_tflops:.1%}' if a.peak_tflops else '-', f'{mb:.0f}'))
     print(f'torch {torch.__version__}, {torch.get_num_threads()} CPU threads'
           + (f', {torch.cuda.get_device_name()}' if torch.cuda.is_available() else ''))
-    table(('net', 'device', 'precision', 'size', 'batch', 'ms/step', 'img/s', 'ours/peer', 'TFLOP/s', 'of peak', 'peak MB'), rows)
+    table(('net', 'device', 'precision', 'size', 'batch', 'ms/step', 'img/s', 'x peer fp32', 'TFLOP/s', 'of peak',
+           'peak MB'), rows)
 
 
 if __name__ == '__main__':

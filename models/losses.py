@@ -38,7 +38,11 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) -> (B, C, C), normalised by C*H*W. Always in float32: under fp16
     autocast the sums over H*W overflow."""
     b, c, h, w = features.shape
-    f = features.float().reshape(b, c, h * w)
+    f = features.float()
+    if f.is_contiguous(memory_format=torch.channels_last):  # NHWC: F^T as a view, no copy of the map
+        f = f.permute(0, 2, 3, 1).reshape(b, h * w, c)
+        return torch.bmm(f.transpose(1, 2), f) / (c * h * w)
+    f = f.reshape(b, c, h * w)
     return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
 
 

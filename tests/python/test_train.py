@@ -211,3 +211,27 @@ def test_a_cpu_run_uses_every_core_unless_omp_num_threads_says(photos, texture, 
     assert default_workers(True, 16) == 8 and default_workers(True, 2) == 1
     train_cli(*args, '--out', tmp_path / 'omp', env={**env, 'OMP_NUM_THREADS': '1'})
     assert json.loads((tmp_path / 'omp' / 'config.json').read_text())['derived']['device_name'] == 'cpu (1 thread)'
+
+
+def test_precision_auto_is_bf16_where_the_cpu_has_it_and_previews_are_rendered_in_fp32(photos, texture, tmp_path):
+    """--precision auto trains in bf16 on a CPU with bf16 instructions (fp32 on others), fp32 when
+    asked. Either way the preview is the checkpoint's fp32 output, as stylize renders it: the
+    picture chosen by eye is the one the model gives (within a grey level of PNG rounding)."""
+    import numpy as np
+    from PIL import Image
+    from worker.data import load_crop
+    from worker.train import cpu_has_bf16
+    args = ['--data_dir', photos, '--texture', texture, '--iterations', 4, '--device', 'cpu', *TINY,
+            '--checkpoint_every', 4, '--preview_every', 4]
+    for choice, amp in (('auto', 'bfloat16' if cpu_has_bf16() else 'fp32'), ('fp32', 'fp32')):
+        run = tmp_path / choice
+        train_cli(*args, '--precision', choice, '--out', run)
+        config = json.loads((run / 'config.json').read_text())
+        assert config['precision'] == choice and config['derived']['amp'] == amp
+        g = load_generator(run / 'checkpoints' / 'iter_0000004.pth')
+        photos_in = torch.stack([load_crop(p, 32) for p in config['derived']['dataset']['preview_photos']])
+        with torch.no_grad():
+            want = g(photos_in, generator=torch.Generator().manual_seed(0)).clamp(0, 1)
+        want = torch.cat(list(want), 2).permute(1, 2, 0).mul(255).round().numpy()
+        got = np.asarray(Image.open(run / events(run, 'preview')[-1]['path']), dtype=float)
+        assert np.abs(got - want).max() <= 1, choice
