@@ -2,7 +2,7 @@
 import { h, icon } from './dom.js';
 import { api } from './api.js';
 import { roughDuration } from './format.js';
-import { CPU_SECONDS_256_2_CORES, effectiveDevice, estimateSeconds } from './settings.js';
+import { CPU_SECONDS_256_2_CORES, cpuPrecision, effectiveDevice, estimateSeconds } from './settings.js';
 
 let pending = null;
 
@@ -24,7 +24,7 @@ export function deviceCard(device, settings, error) {
     return h('div', { class: 'callout device-card', id: 'device-card' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Detecting the device…');
   }
   const kind = effectiveDevice(settings.device, device);
-  const seconds = estimateSeconds(kind, settings, device.cpus);
+  const seconds = estimateSeconds(kind, settings, device);
   const gpu = device.gpus?.[0];
   const est = h('p', { class: 'estimate' }, 'Estimated training time with these settings: ', h('strong', { id: 'estimate' }, roughDuration(seconds)), '.');
   if (settings.device === 'cuda' && device.kind !== 'cuda') {
@@ -40,5 +40,12 @@ export function deviceCard(device, settings, error) {
   const why = device.kind === 'cuda' ? 'This run is set to the CPU although a GPU is available.' : `No GPU found: training runs on the CPU (${device.cpus} cores).`;
   return h('div', { class: 'callout callout-warn device-card', id: 'device-card' }, icon('alert'),
     h('div', {}, h('strong', {}, why), ' CPU training is slow; the Quick CPU try preset is made for it.', est,
-      h('p', { class: 'muted small' }, `Assumes about ${CPU_SECONDS_256_2_CORES} s per 256 px image on 2 CPU cores (measured), scaling with the pixel count and the square root of the cores.`)));
+      h('p', { class: 'muted small' }, cpuAssumption(settings, device))));
+}
+
+function cpuAssumption(settings, device) {
+  const precision = cpuPrecision(settings, device);
+  const why = precision === 'bf16' ? 'This CPU computes bf16, which Auto precision uses.'
+    : device.cpu_bf16 ? 'fp32 as chosen: Auto would use this CPU’s bf16, about twice as fast.' : 'fp32: this CPU has no bf16 instructions.';
+  return `Assumes about ${CPU_SECONDS_256_2_CORES[precision]} s per 256 px image on 2 CPU cores (measured), scaling with the pixel count and the square root of the cores. ${why}`;
 }

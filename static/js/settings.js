@@ -64,17 +64,22 @@ export function parseField(key, text) {
 }
 
 // Seconds per training image on a device (assumptions stated in the UI), scaling with pixels.
-// CPU: 0.6 s per 256 px image measured on 2 cores (BENCHMARKS.md), taken to scale with the
-// square root of the cores (threads scale well short of linearly). GPU: about 150 images/s.
-export const CPU_SECONDS_256_2_CORES = 0.6;
-function secondsPerImage(kind, imageSize, cpus = 2) {
-  const pixels = ((imageSize || 256) / 256) ** 2;
+// CPU: per 256 px image on 2 cores (BENCHMARKS.md, training step, batch 4), in fp32 and in bf16
+// (--precision auto on a CPU with bf16 instructions), taken to scale with the square root of the
+// cores (threads scale well short of linearly). GPU: about 150 images/s.
+export const CPU_SECONDS_256_2_CORES = { fp32: 0.9, bf16: 0.45 };
+export function cpuPrecision(s, device) {
+  return s.precision !== 'fp32' && device?.cpu_bf16 ? 'bf16' : 'fp32';
+}
+function secondsPerImage(kind, s, device) {
+  const pixels = ((s.image_size || 256) / 256) ** 2;
   if (kind === 'cuda') return pixels / 150;
-  return CPU_SECONDS_256_2_CORES * pixels * Math.sqrt(2 / Math.max(1, cpus || 2));
+  const cpus = Math.max(1, device?.cpus || 2);
+  return CPU_SECONDS_256_2_CORES[cpuPrecision(s, device)] * pixels * Math.sqrt(2 / cpus);
 }
 
-export function estimateSeconds(kind, s, cpus) {
-  return (s.iterations || 0) * (s.batch_size || 1) * secondsPerImage(kind, s.image_size, cpus);
+export function estimateSeconds(kind, s, device) {
+  return (s.iterations || 0) * (s.batch_size || 1) * secondsPerImage(kind, s, device);
 }
 
 // Which device a run with these settings trains on, given the machine.

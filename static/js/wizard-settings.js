@@ -143,6 +143,7 @@ export function settingsStep(el, { state, changed }) {
       h('div', { class: 'adv-group' }, h('h4', {}, 'Machine'),
         h('div', { class: 'field-grid' },
           selectField('device', { auto: 'Auto', cpu: 'CPU', cuda: 'CUDA GPU' }),
+          selectField('precision', { auto: 'Auto', fp32: 'fp32' }),
           h('div', { class: 'field' }, h('label', { for: vggId, class: 'label' }, settingsSchema().vgg_weights.label), vggSelect,
             h('p', { class: 'hint', id: `${vggId}-hint` }, 'Torchvision’s ImageNet VGG-19, or a state dict file. ', h('span', { class: 'default' }, `Default: ${defaults().vgg_weights}.`)), vggWarn),
           vggPathField,

@@ -143,6 +143,14 @@ test('wizard: empty state, errors shown inline, keyboard, narrow window', { time
     assert.deepStrictEqual(await page.locator('select[name="norm"] option').evaluateAll((o) => o.map((x) => x.value)), ['instance', 'batch']);
     assert.deepStrictEqual(await page.locator('select[name="device"] option').evaluateAll((o) => o.map((x) => x.value)), ['auto', 'cpu', 'cuda']);
     assert.match(await page.locator('select[name="vgg_weights"] option[value="random"]').textContent(), /for testing only/);
+    // Precision: Auto trains in bf16 on a CPU that has it, and the estimate assumes so; fp32 does not.
+    assert.deepStrictEqual(await page.locator('select[name="precision"] option').evaluateAll((o) => o.map((x) => x.value)), ['auto', 'fp32']);
+    const { device } = await page.evaluate(() => fetch('/api/device').then((r) => r.json()));
+    const assumption = () => page.locator('#device-card .small').textContent();
+    assert.match(await assumption(), device.cpu_bf16 ? /0\.45 s per 256 px image .*computes bf16/ : /0\.9 s per 256 px image .*no bf16/);
+    await page.selectOption('select[name="precision"]', 'fp32');
+    await page.locator('#device-card', { hasText: /0\.9 s per 256 px image/ }).waitFor();
+    await page.selectOption('select[name="precision"]', 'auto');
 
     // An invalid value: inline error, Next off; fixed: on again.
     await page.locator('input[name="iterations"]').fill('0');

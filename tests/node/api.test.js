@@ -75,6 +75,7 @@ describe('HTTP API', () => {
     assert.strictEqual(device.status, 200);
     assert.ok(['cpu', 'cuda'].includes(device.data.device.kind));
     assert.ok(device.data.device.cpus >= 1);
+    assert.strictEqual(typeof device.data.device.cpu_bf16, 'boolean'); // what the CPU estimate assumes
   });
 
   it('the worker refuses a socket.io connection without the right token', async () => {
