@@ -20,15 +20,18 @@ for a CPU and moving those maps in and out of memory is not. Four changes, none 
   4 multiply-adds per output pixel and channel instead of 9, and the map four times the size is
   never built.
 
-Models.tiled still renders huge images through Generator.forward: it hooks each Norm module, which
-this function does not call.
+models.tiled renders its tiles with this function: `on_norm` lets it gather each Norm's
+whole-image statistics, which the Norm then lends (Norm.stats).
 """
 from __future__ import annotations
+
+from functools import partial
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
-from .generator import Generator
+from .generator import Generator, Norm
 
 # For output phase a (row 2i + a), the coarse rows a 3x3 kernel's rows fall on, as a 2x3 matrix:
 # phase 0 -> rows (i-1, i) = (w0, w1 + w2); phase 1 -> rows (i, i+1) = (w0 + w1, w2).
@@ -38,36 +41,48 @@ _PHASE_ROWS = torch.tensor([[[1., 0., 0.], [0., 1., 1.]],
 
 @torch.no_grad()
 def forward_fast(g: Generator, image: torch.Tensor, noise: float | None = None,
-                 generator: torch.Generator | None = None, noises: list[torch.Tensor] | None = None) -> torch.Tensor:
+                 generator: torch.Generator | None = None, noises: list[torch.Tensor] | None = None,
+                 on_norm: Callable[[Norm, torch.Tensor], None] | None = None) -> torch.Tensor:
     """What g(image, noise, generator, noises) returns for a generator in eval mode (the same noise
-    draws, in the same order), as an NCHW tensor."""
+    draws, in the same order), as an NCHW tensor. `on_norm(norm, x)` is called before each Norm
+    normalises its input x (models.tiled gathers whole-image statistics with it)."""
     if g.training:
         raise ValueError('forward_fast is for inference: call g.eval() first')
     k = g.noise if noise is None else noise
     h, w = image.shape[-2:]
     image = g.pad(image)
     noises = g.draw_noise(image, generator) if noises is None else noises
-    out = [_one_image(g, image[i:i + 1], [z[i:i + 1] for z in noises], k) for i in range(image.shape[0])]
+    normalise = partial(_normalise, on_norm=on_norm)
+    out = [_one_image(g, image[i:i + 1], [z[i:i + 1] for z in noises], k, normalise) for i in range(image.shape[0])]
     return torch.cat(out)[..., :h, :w].contiguous()
 
 
-def _one_image(g: Generator, image, noises, k):
+def _one_image(g: Generator, image, noises, k, normalise):
     deep = None
     for i, (branch, r, z) in enumerate(zip(g.branches, g.ratios, noises)):
         pooled = F.avg_pool2d(image, r) if r > 1 else image
         x = _padded(torch.cat([pooled, z * k], 1))
-        x = _conv_block(branch[1], _conv_block(branch[0], x, padded=True), padded=False)
-        deep = x if deep is None else _join(g.joins[i - 1], deep, x)
+        x = _conv_block(branch[0], x, normalise, padded=True)
+        x = _conv_block(branch[1], x, normalise, padded=False)
+        deep = x if deep is None else _join(g.joins[i - 1], deep, x, normalise)
     return g.to_rgb(deep)
 
 
-def _join(join, deep, branch):
+def _join(join, deep, branch, normalise):
     conv, norm, act = join.convs[0]
     d = deep.shape[1]
-    y = F.conv2d(_padded(_normalise(join.norm_branch, branch)), conv.weight[:, d:], conv.bias)
-    _add_upsampled_conv(y, _padded(_normalise(join.norm_deep, deep)), conv.weight[:, :d])
-    x = _activate(_normalise(norm, y), act, padded=True)
-    return _conv_block(join.convs[1], x, padded=False)
+    y = F.conv2d(_padded(normalise(join.norm_branch, branch)), conv.weight[:, d:], conv.bias)
+    _add_upsampled_conv(y, _padded(normalise(join.norm_deep, deep)), conv.weight[:, :d])
+    x = _activate(normalise(norm, y), act, padded=True)
+    return _conv_block(join.convs[1], x, normalise, padded=False)
+
+
+def _normalise(norm: Norm, x, on_norm):
+    if on_norm:
+        on_norm(norm, x)
+    if norm.stats is not None or x.shape[-2] * x.shape[-1] == 1:
+        return norm(x)  # models.tiled's whole-image statistics; or one value a channel: batch norm refuses it
+    return F.batch_norm(x, None, None, norm.weight, norm.bias, training=True, eps=1e-5)
 
 
 def _add_upsampled_conv(y, coarse, weight):
@@ -81,16 +96,10 @@ def _add_upsampled_conv(y, coarse, weight):
             phases[:, :, :, a, :, b] += F.conv2d(coarse[..., a:a + h + 1, b:b + w + 1], kernel)
 
 
-def _conv_block(block, x, padded: bool):
+def _conv_block(block, x, normalise, padded: bool):
     """One ConvBlock (conv, Norm, LeakyReLU) on an already padded input."""
     conv, norm, act = block
-    return _activate(_normalise(norm, F.conv2d(x, conv.weight, conv.bias)), act, padded)
-
-
-def _normalise(norm, x):
-    if x.shape[-2] * x.shape[-1] == 1:
-        return norm(x)  # batch norm refuses one value a channel; Norm's instance norm gives the bias
-    return F.batch_norm(x, None, None, norm.weight, norm.bias, training=True, eps=1e-5)
+    return _activate(normalise(norm, F.conv2d(x, conv.weight, conv.bias)), act, padded)
 
 
 def _activate(x, act, padded: bool):

@@ -35,15 +35,17 @@ DEFAULT_CONTENT_WEIGHT = float(_SETTINGS['content_weight']['default'])
 
 
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
-    """(B, C, H, W) -> (B, C, C), normalised by C*H*W. Always in float32: under fp16
-    autocast the sums over H*W overflow."""
+    """(B, C, H, W) -> (B, C, C), normalised by C*H*W. Always in float32, autocast or not: in
+    fp16 the sums over H*W overflow, and in bf16 every entry keeps 3 digits, a noise floor under
+    the style loss (autocast would run bmm in either, whatever its inputs)."""
     b, c, h, w = features.shape
-    f = features.float()
-    if f.is_contiguous(memory_format=torch.channels_last):  # NHWC: F^T as a view, no copy of the map
-        f = f.permute(0, 2, 3, 1).reshape(b, h * w, c)
-        return torch.bmm(f.transpose(1, 2), f) / (c * h * w)
-    f = f.reshape(b, c, h * w)
-    return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+    with torch.autocast(features.device.type, enabled=False):
+        f = features.float()
+        if f.is_contiguous(memory_format=torch.channels_last):  # NHWC: F^T as a view, no copy of the map
+            f = f.permute(0, 2, 3, 1).reshape(b, h * w, c)
+            return torch.bmm(f.transpose(1, 2), f) / (c * h * w)
+        f = f.reshape(b, c, h * w)
+        return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
 
 
 class TextureLoss(nn.Module):

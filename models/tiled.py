@@ -20,12 +20,14 @@ the result visibly differ from the untiled one, and each is handled here:
 
 The output equals the untiled output to float precision (tests/python/test_tiled.py); it costs
 one pass over the tiles per Norm, each stopping at its Norm: about four untiled forwards in all
-(BENCHMARKS.md).
+(BENCHMARKS.md). Each tile goes through models.fast's forward, which reports each Norm's input
+(`on_norm`) and normalises with the statistics a Norm holds.
 """
 from __future__ import annotations
 
 import torch
 
+from .fast import forward_fast
 from .generator import Generator, Norm
 
 
@@ -81,10 +83,10 @@ def forward_tiled(generator: Generator, image: torch.Tensor, noise: float | None
     noises = generator.draw_noise(padded, rng)
     norms = [mod for mod in generator.modules() if isinstance(mod, Norm)]
 
-    def render(inner, outer):
+    def render(inner, outer, on_norm=None):
         crop = _cut(padded, *outer, 1)
         cuts = [_cut(z, *outer, r) for z, r in zip(noises, generator.ratios)]
-        out = generator(crop, noise, noises=cuts)
+        out = forward_fast(generator, crop, noise, noises=cuts, on_norm=on_norm)
         (y0, y1), (x0, x1) = inner
         return out[..., margin:margin + y1 - y0, margin:margin + x1 - x0]
 
@@ -92,8 +94,8 @@ def forward_tiled(generator: Generator, image: torch.Tensor, noise: float | None
         for norm in norms:
             norm.stats = None
         tiles = list(_tiles(height, width, tile, margin, m))
-        while (pending := [n for n in norms if n.stats is None]):
-            _measure(pending, render, tiles, margin)
+        while any(n.stats is None for n in norms):
+            _measure(render, tiles, margin)
         result = torch.empty((1, 3, h, w), dtype=torch.uint8 if as_uint8 else image.dtype, device=image.device)
         for inner, outer in tiles:
             (y0, y1), (x0, x1) = inner
@@ -107,15 +109,14 @@ def forward_tiled(generator: Generator, image: torch.Tensor, noise: float | None
             norm.stats = None
 
 
-def _measure(pending, render, tiles, margin):
+def _measure(render, tiles, margin):
     """One pass over the tiles: the whole-image statistics of the first Norm that lacks them."""
     parts = {}  # norm -> [(pixels, mean, variance) of each tile's interior]
     current = {}
 
-    def record(norm, args):
+    def record(norm, x):
         if norm.stats is not None:
             return
-        x = args[0]
         ratio = current['size'] // x.shape[-2]
         (y0, y1), (x0, x1) = current['inner']
         inside = x[..., margin // ratio:(margin + y1 - y0) // ratio, margin // ratio:(margin + x1 - x0) // ratio]
@@ -123,17 +124,12 @@ def _measure(pending, render, tiles, margin):
         parts.setdefault(norm, []).append((inside[0, 0].numel(), mean.double(), var.double()))
         raise _Recorded
 
-    hooks = [n.register_forward_pre_hook(record) for n in pending]
-    try:
-        for inner, outer in tiles:
-            current.update(inner=inner, size=outer[0][1] - outer[0][0])
-            try:
-                render(inner, outer)
-            except _Recorded:
-                pass
-    finally:
-        for hook in hooks:
-            hook.remove()
+    for inner, outer in tiles:
+        current.update(inner=inner, size=outer[0][1] - outer[0][0])
+        try:
+            render(inner, outer, record)
+        except _Recorded:
+            pass
     (norm, per_tile), = parts.items()  # every tile stops at the same Norm: the first one pending
     n = sum(count for count, _, _ in per_tile)
     mean = sum(count * m for count, m, _ in per_tile) / n

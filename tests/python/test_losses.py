@@ -15,6 +15,17 @@ def test_gram_matrix_by_hand():
             for j in range(3):
                 want = sum(a[b, i, y, x] * a[b, j, y, x] for y in range(2) for x in range(2)) / (3 * 2 * 2)
                 assert g[b, i, j].item() == pytest.approx(want, rel=1e-6)
+    # The same from channels-last maps (read through a view, not copied).
+    assert torch.allclose(gram_matrix(f.contiguous(memory_format=torch.channels_last)), g, rtol=1e-6)
+
+
+def test_gram_matrix_stays_float32_under_bf16_autocast():
+    """The trainer's bf16 autocast would run bmm in bf16 (3 significant digits an entry)."""
+    f = torch.rand(2, 16, 12, 12).to(torch.bfloat16)
+    want = gram_matrix(f.float())
+    with torch.autocast('cpu', torch.bfloat16):
+        got = gram_matrix(f)
+    assert got.dtype == torch.float32 and torch.allclose(got, want, rtol=1e-5)
 
 
 @pytest.fixture(scope='module')
