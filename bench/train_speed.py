@@ -25,7 +25,7 @@ from models.generator import Generator
 from models.losses import TextureLoss
 from models.vgg import load_vgg19
 from worker import malloc
-from worker.train import precision, training_step
+from worker.train import MEMORY_FORMAT, precision, training_step
 
 AMP = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
 VGG16 = torchvision.models.vgg16
@@ -33,12 +33,11 @@ VGG16 = torchvision.models.vgg16
 
 def ours(device, size, batch, amp):
     """A training step of this project, as worker.train runs it on this device."""
-    fmt = precision(torch.device(device))[1]
-    g = Generator().to(device, memory_format=fmt)
-    loss = TextureLoss(load_vgg19('random'), torch.rand(1, 3, 256, 256)).to(device, memory_format=fmt)
+    g = Generator().to(device, memory_format=MEMORY_FORMAT)
+    loss = TextureLoss(load_vgg19('random'), torch.rand(1, 3, 256, 256)).to(device, memory_format=MEMORY_FORMAT)
     opt = torch.optim.Adam(g.parameters(), 1e-3)
     scaler = torch.amp.GradScaler('cuda', enabled=amp == torch.float16)
-    photos = torch.rand(batch, 3, size, size, device=device).contiguous(memory_format=fmt)
+    photos = torch.rand(batch, 3, size, size, device=device).contiguous(memory_format=MEMORY_FORMAT)
     return lambda: training_step(g, loss, opt, scaler, photos, amp)
 
 
@@ -101,7 +100,7 @@ def main():
         if device == 'cuda':
             torch.backends.cudnn.benchmark = True
             torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-        auto = precision(torch.device(device))[0]
+        auto = precision(torch.device(device))
         names = [n if n != 'auto' else next(k for k, v in AMP.items() if v == auto) for n in a.precisions.split(',')]
         steps = a.steps if device == 'cpu' else a.steps * 10
         for size in map(int, a.sizes.split(',')):

@@ -43,9 +43,9 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
         f = features.float()
         if f.is_contiguous(memory_format=torch.channels_last):  # NHWC: F^T as a view, no copy of the map
             f = f.permute(0, 2, 3, 1).reshape(b, h * w, c)
-            return torch.bmm(f.transpose(1, 2), f) / (c * h * w)
-        f = f.reshape(b, c, h * w)
-        return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+        else:
+            f = f.reshape(b, c, h * w).transpose(1, 2)
+        return torch.bmm(f.transpose(1, 2), f) / (c * h * w)
 
 
 class TextureLoss(nn.Module):

@@ -43,6 +43,9 @@ from .report import Reporter, download_progress
 log = logging.getLogger('tn.train')
 PREVIEW_PHOTOS = 4
 EVAL_PHOTOS = 32  # at most this many photos of --eval_dir are held out and evaluated
+# On every device: oneDNN's and cuDNN's convolutions are faster on NHWC tensors (bench/train_speed.py:
+# 1.08x a step on this project's 2-core CPU).
+MEMORY_FORMAT = torch.channels_last
 RANDOM_VGG = ('VGG-19 has random weights (for tests): the network learns the texture\'s colours and local '
               'structure only. Use ImageNet weights for real styles.')
 
@@ -208,14 +211,13 @@ class Setup:
     held_out: torch.Tensor  # the photos evaluated at each checkpoint (often the same)
     start: int         # iterations done before this process
     amp_dtype: torch.dtype | None
-    memory_format: torch.memory_format
     report: Reporter
 
     def autocast(self):
         return torch.autocast(self.device.type, self.amp_dtype) if self.amp_dtype else nullcontext()
 
     def on_device(self, photos):
-        return photos.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
+        return photos.to(self.device, non_blocking=True).contiguous(memory_format=MEMORY_FORMAT)
 
 
 def set_up_device(config: dict):
@@ -235,19 +237,16 @@ def set_up_device(config: dict):
     return device, world, rank
 
 
-def precision(device: torch.device, choice: str = 'auto'):
-    """(autocast dtype or None for fp32, memory format) for this device and the `precision` setting.
-    Channels-last: oneDNN's and cuDNN's convolutions are faster on NHWC (bench/train_speed.py: 1.08x
-    on this project's 2-core CPU). bf16 where the hardware computes it (GPUs since Ampere; CPUs
-    with AVX512-BF16 or AMX: 1.8x on the CPU here); fp16 with a loss scaler on older GPUs. A CPU
-    without bf16 instructions would emulate it, slower than fp32, so it stays in fp32."""
+def precision(device: torch.device, choice: str = 'auto') -> torch.dtype | None:
+    """The autocast dtype (None: fp32) for this device and the `precision` setting. bf16 where the
+    hardware computes it (GPUs since Ampere; CPUs with AVX512-BF16 or AMX: 1.8x on the CPU here);
+    fp16 with a loss scaler on older GPUs. A CPU without bf16 instructions would emulate it, slower
+    than fp32, so it stays in fp32."""
     if choice == 'fp32':
-        amp = None
-    elif device.type == 'cuda':
-        amp = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    else:
-        amp = torch.bfloat16 if cpu_has_bf16() else None
-    return amp, torch.channels_last
+        return None
+    if device.type == 'cuda':
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if cpu_has_bf16() else None
 
 
 def cpu_has_bf16() -> bool:
@@ -357,20 +356,20 @@ def derive(inputs: Inputs, device, world: int, amp_dtype, workers: int, calibrat
 def set_up(config: dict, record: dict | None = None) -> Setup:
     device, world, rank = set_up_device(config)
     master, cuda = rank == 0, device.type == 'cuda'
-    amp_dtype, memory_format = precision(device, config['precision'])
+    amp_dtype = precision(device, config['precision'])
     inputs = find_inputs(config)  # unusable photos or texture fail before anything is written
     events = open_record(config, record, inputs.preview) if master else None
 
     generator, loss_fn = build_networks(config, inputs.texture, events, world, master)
-    generator.to(device, memory_format=memory_format)
-    loss_fn.to(device, memory_format=memory_format)
+    generator.to(device, memory_format=MEMORY_FORMAT)
+    loss_fn.to(device, memory_format=MEMORY_FORMAT)
     optimizer, scheduler, scaler, start = build_optimizer(generator, config, amp_dtype, record)
     model = DistributedDataParallel(generator, device_ids=[device.index] if cuda else None) if world > 1 else generator
     dataset = ContentDataset(inputs.train, config['image_size'])
     if record is None:
         first = torch.stack([dataset[key] for key in IterationSampler(
             len(dataset), config['batch_size'], config['seed'], 0, 1, rank, world)])
-        calibration = calibrate_style(generator, loss_fn, first.to(device).contiguous(memory_format=memory_format),
+        calibration = calibrate_style(generator, loss_fn, first.to(device).contiguous(memory_format=MEMORY_FORMAT),
                                       config, world)
     else:  # the recorded scale: a resumed curve continues the same one (runs from before: raw units)
         calibration = record.get('derived', {}).get('calibration') or {'style_scale': 1.0, 'start_balance': None}
@@ -391,7 +390,7 @@ def set_up(config: dict, record: dict | None = None) -> Setup:
     log.info('run folder %s; %s; %s; %d train + %d preview photos', run_dir, derived['device_name'],
              derived['amp'], len(inputs.train), len(inputs.preview))
     return Setup(config, derived, device, world, master, run_dir, generator, model, loss_fn, optimizer, scheduler,
-                 scaler, loader, previews, held_out, start, amp_dtype, memory_format, report)
+                 scaler, loader, previews, held_out, start, amp_dtype, report)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -411,7 +410,7 @@ def training_step(model, loss_fn, optimizer, scaler, photos, amp_dtype=None):
 
 
 def evaluate(s: Setup, it: int):
-    losses = held_out_losses(s.generator, s.loss_fn, s.held_out.contiguous(memory_format=s.memory_format),
+    losses = held_out_losses(s.generator, s.loss_fn, s.held_out.contiguous(memory_format=MEMORY_FORMAT),
                              s.config['batch_size'], s.autocast)
     s.report.emit('eval', iteration=it, **losses)
 
