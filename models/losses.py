@@ -25,6 +25,9 @@ from .vgg import VGGFeatures
 _SETTINGS = json.loads((Path(__file__).resolve().parents[1] / 'worker' / 'settings.json').read_text())['settings']
 STYLE_LAYERS = tuple(_SETTINGS['style_weights']['labels'])
 CONTENT_LAYER = 'relu4_2'
+# Where texture synthesis measures how different its samples are (the content layer's features:
+# they are computed anyway).
+DIVERSITY_LAYER = CONTENT_LAYER
 DEFAULT_STYLE_WEIGHTS = tuple(float(w) for w in _SETTINGS['style_weights']['default'])
 DEFAULT_CONTENT_WEIGHT = float(_SETTINGS['content_weight']['default'])
 # What `calibrate` measures the style term against: the first training batch through the
@@ -78,20 +81,84 @@ class TextureLoss(nn.Module):
     def texture_grams(self):
         return [getattr(self, f'texture_gram_{i}') for i in range(len(self.style_layers))]
 
+    def style_terms(self, feats: dict, batch: int, normalise_grad: bool = False) -> list:
+        """One Gram MSE per style layer. `normalise_grad`: each layer's own gradient is divided by
+        its L1 norm on its way back (the authors' synthesis recipe); the deeper layers' gradients
+        that pass through the same map are left as they are."""
+        return [F.mse_loss(gram_matrix(_L1NormalisedGrad.apply(feats[l]) if normalise_grad else feats[l]),
+                           t.expand(batch, -1, -1))
+                for l, t in zip(self.style_layers, self.texture_grams)]
+
     def terms(self, output: torch.Tensor, photo: torch.Tensor):
         """Unweighted losses: (one Gram MSE per style layer, the content MSE)."""
         with torch.no_grad():
             target = self.features(photo, layers=(self.content_layer,))[self.content_layer]
         feats = self.features(output)
-        style = [F.mse_loss(gram_matrix(feats[l]), t.expand(len(output), -1, -1))
-                 for l, t in zip(self.style_layers, self.texture_grams)]
-        return style, F.mse_loss(feats[self.content_layer].float(), target.float())
+        return self.style_terms(feats, len(output)), F.mse_loss(feats[self.content_layer].float(), target.float())
+
+    def on_batch(self, model, photos):
+        """(style, content, None) of a training batch: what the trainer adds, and nothing watched beside."""
+        return *self(model(photos), photos), None
 
     def forward(self, output: torch.Tensor, photo: torch.Tensor):
         """(style, content), weighted and scaled: the two terms the trainer adds."""
         style, content = self.terms(output, photo)
         return (self.style_scale * sum(w * l for w, l in zip(self.style_weights, style)),
                 self.content_weight * content)
+
+
+class _L1NormalisedGrad(torch.autograd.Function):
+    """Identity forward; backward divides the gradient by its L1 norm (over the whole batch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / (grad.abs().sum() + 1e-8)
+
+
+class SynthesisLoss(TextureLoss):
+    """The objective of texture synthesis: the style term alone, on a batch of samples, minus
+    `diversity` times the batch's entropy estimate (Improved Texture Networks, Ulyanov et al.
+    2017): the mean log distance of each sample to its nearest other sample in the features of
+    DIVERSITY_LAYER. Without it a generator tends to give nearly one image whatever the noise.
+
+    `forward(samples)` returns (style, diversity term, mean nearest-sample distance): the first
+    two are what the trainer adds; the distance is what a user watches (0: every sample alike).
+    """
+
+    def __init__(self, vgg: nn.Module, texture: torch.Tensor, style_weights=DEFAULT_STYLE_WEIGHTS,
+                 diversity: float = 0.0, style_scale: float = 1.0, normalise_grad: bool = False):
+        super().__init__(vgg, texture, style_weights, 0.0, style_scale, content_layer=DIVERSITY_LAYER)
+        self.diversity = float(diversity)
+        self.normalise_grad = normalise_grad
+
+    def terms(self, samples: torch.Tensor):
+        """(unweighted style terms, nearest-sample distance of each sample, or None for a batch of one)."""
+        feats = self.features(samples)
+        style = self.style_terms(feats, len(samples), self.normalise_grad)
+        return style, nearest_distances(feats[self.content_layer]) if len(samples) > 1 else None
+
+    def on_batch(self, model, noises):
+        return self(model(noises))
+
+    def forward(self, samples: torch.Tensor):
+        style, nearest = self.terms(samples)
+        style = self.style_scale * sum(w * l for w, l in zip(self.style_weights, style))
+        if nearest is None:
+            zero = style.new_zeros(())
+            return style, zero, zero
+        return style, -self.diversity * torch.log(nearest).mean(), nearest.mean().detach()
+
+
+def nearest_distances(features: torch.Tensor) -> torch.Tensor:
+    """(B,) the mean absolute difference of each sample's features to its nearest other sample's."""
+    f = features.float().flatten(1)
+    d = torch.cdist(f, f, p=1) / f.shape[1]
+    d = d + torch.diag(torch.full((len(f),), float('inf'), device=f.device))
+    return d.min(1).values.clamp_min(1e-8)
 
 
 def calibrate(style_terms, content_term, balance: float) -> float:

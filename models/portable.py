@@ -59,3 +59,32 @@ class Portable(nn.Module):
                         out = join(out, x)
             i += 1
         return self.to_rgb(out)[:, :, :h, :w]
+
+
+class PortableSynthesis(nn.Module):
+    """A SynthesisGenerator for other runtimes: `out = PortableSynthesis(g)(noises)`.
+
+    noises  a list of K tensors, coarsest first: uniform [0, 1) noise (B, 3, ceil(H/r), ceil(W/r))
+            for r = 2^(K-1) .. 1, drawn by the caller (SynthesisGenerator.sizes gives the sizes;
+            ONNX names them noise_32 .. noise_1 for 6 scales). The output is (B, 3, H, W) in [0, 1],
+            H and W those of the last, and periodic: it tiles seamlessly.
+    """
+
+    def __init__(self, g):
+        super().__init__()
+        self.branches, self.joins, self.to_rgb = g.branches, g.joins, g.to_rgb
+        self.ratios = g.ratios
+
+    def forward(self, noises: list[torch.Tensor]) -> torch.Tensor:
+        out = torch.zeros(0)
+        i = 0
+        for branch in self.branches:  # the joins by index: TorchScript cannot index a ModuleList
+            x = branch(noises[i])
+            if i == 0:
+                out = x
+            else:
+                for j, join in enumerate(self.joins):
+                    if j == i - 1:
+                        out = join(out, x)
+            i += 1
+        return self.to_rgb(out)

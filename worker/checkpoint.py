@@ -1,6 +1,7 @@
 """Model files and checkpoints: what is saved, and loading any of them as a generator.
 
-model.pth      {'format': 'tn-studio-generator', 'version': 1, 'generator': Generator.config,
+model.pth      {'format': 'tn-studio-generator', 'version': 1, 'mode': 'stylize' or 'synthesis' (absent
+                before synthesis existed: stylize), 'generator': the generator's config,
                 'state_dict': ..., 'iteration': int, 'texture': str, 'train': {settings, and the
                 style_scale it trained with: enough to rebuild its objective}}
 checkpoint     everything in model.pth plus 'optimizer', 'scheduler', 'scaler', 'rng',
@@ -20,12 +21,13 @@ from pathlib import Path
 import torch
 
 from models.generator import Generator
+from models.synthesis import SynthesisGenerator
 
 from .atomic import atomic_write
 
 FORMAT = 'tn-studio-generator'
 VERSION = 1
-MODEL_KEYS = ('format', 'version', 'generator', 'state_dict', 'iteration', 'texture', 'train')  # model.pth's
+MODEL_KEYS = ('format', 'version', 'mode', 'generator', 'state_dict', 'iteration', 'texture', 'train')  # model.pth's
 
 
 def unwrap(model):
@@ -39,11 +41,11 @@ def model_record(generator, iteration: int, config: dict, derived: dict | None =
     g = unwrap(generator)
     derived = derived or {}
     return {
-        'format': FORMAT, 'version': VERSION, 'generator': dict(g.config),
+        'format': FORMAT, 'version': VERSION, 'mode': config.get('mode', 'stylize'), 'generator': dict(g.config),
         'state_dict': {k: v.detach().cpu() for k, v in g.state_dict().items()},
         'iteration': iteration, 'texture': config.get('texture'),
         'train': {**{k: config.get(k) for k in ('image_size', 'style_size', 'style_weights', 'content_weight',
-                                                'noise', 'norm', 'lr', 'batch_size', 'vgg_weights')},
+                                                'noise', 'norm', 'lr', 'batch_size', 'vgg_weights', 'diversity')},
                   'texture_path': derived.get('texture_path'),
                   'style_scale': derived.get('calibration', {}).get('style_scale', 1.0)},
     }
@@ -108,16 +110,31 @@ def load_record(path) -> dict:
     return rec
 
 
-def load_generator(path) -> Generator:
-    """A model.pth, a checkpoint, or an authors' .t7, as a Generator in eval mode."""
+USES = {'stylize': 'it stylizes photos: use python -m worker.stylize, or Stylize a photo in the web app',
+        'synthesis': 'it makes textures from noise alone: use python -m worker.synthesize, or Generate in the web app'}
+
+
+def mode_of(generator) -> str:
+    return 'synthesis' if isinstance(generator, SynthesisGenerator) else 'stylize'
+
+
+def load_generator(path, mode: str | None = None) -> Generator | SynthesisGenerator:
+    """A model.pth, a checkpoint, or an authors' .t7, as a generator in eval mode: a Generator
+    (stylization) or a SynthesisGenerator, as the file's mode says. `mode`: the kind the caller
+    needs; a file of the other kind is refused with a message that says what to do with it."""
     path = os.fspath(path)
     if path.lower().endswith('.t7'):
         from models.t7 import import_t7
-        return import_t7(path).eval()
-    rec = load_record(path)
-    g = Generator(**rec['generator'])
-    g.load_state_dict(rec['state_dict'])
-    return g.eval()
+        g = import_t7(path).eval()
+    else:
+        rec = load_record(path)
+        g = (SynthesisGenerator if rec.get('mode') == 'synthesis' else Generator)(**rec['generator'])
+        g.load_state_dict(rec['state_dict'])
+        g.eval()
+    if mode is not None and mode_of(g) != mode:
+        raise ValueError(f'{path} is a {"texture-synthesis" if mode_of(g) == "synthesis" else "stylization"} '
+                         f'model: {USES[mode_of(g)]}')
+    return g
 
 
 def promote(checkpoint: Path, run_dir: Path) -> dict:

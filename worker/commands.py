@@ -13,6 +13,7 @@ from pathlib import Path
 from .data import resolve_data_dir, scan_folder
 from .errors import UsageError
 from .images import open_rgb
+from .protocol import SYNTHESIZE_COUNT, SYNTHESIZE_SIDE
 
 THUMBNAILS = 6
 
@@ -23,9 +24,10 @@ class Models:
     def __init__(self, size=4):
         self.size, self.cache, self.lock = size, OrderedDict(), threading.Lock()
 
-    def get(self, path: Path):
+    def get(self, path: Path, mode: str):
+        """The generator in `path`, which must be of `mode` (stylize or synthesis)."""
         import torch
-        from .checkpoint import load_generator
+        from .checkpoint import load_generator, mode_of
         key = (str(path), path.stat().st_mtime_ns)
         with self.lock:
             if key not in self.cache:
@@ -34,7 +36,10 @@ class Models:
                 while len(self.cache) > self.size:
                     self.cache.popitem(last=False)
             self.cache.move_to_end(key)
-            return self.cache[key]
+            generator = self.cache[key]
+        if mode_of(generator) != mode:
+            load_generator(path, mode)  # raises, saying what the model is for
+        return generator
 
 
 def _png(image) -> bytes:
@@ -99,19 +104,50 @@ class Commands:
         t = time.perf_counter()
         size = int(data['size']) if data.get('size') else None
         seed = int(data['seed']) if data.get('seed') is not None else 0
-        out = stylize(self.models.get(path), photo, float(data.get('noise', 1.0)), seed, size)
+        out = stylize(self.models.get(path, 'stylize'), photo, float(data.get('noise', 1.0)), seed, size)
         return {'image': _png(out), 'width': out.width, 'height': out.height,
                 'ms': round((time.perf_counter() - t) * 1000, 1)}
 
     def stylize_video(self, data):
         """A video job: every frame through the network with one noise draw (the same seed)."""
         from .stylize import stylize
-        generator = self.models.get(self.runs.get_run(data.get('run')).model_path(data.get('checkpoint')))
+        generator = self.models.get(self.runs.get_run(data.get('run')).model_path(data.get('checkpoint')), 'stylize')
         noise = float(data.get('noise', 1.0))
         seed = int(data['seed']) if data.get('seed') is not None else 0
         job = self.videos.start(data.get('data'), str(data.get('filename') or 'video.mp4'),
                                 lambda frame: stylize(generator, frame, noise, seed))
         return {'job': job}
+
+    def synthesize(self, data):
+        """Samples of a synthesis run's model, saved in its folder (samples/): {run, checkpoint?, width,
+        height, seed?, count?, tile?} -> {samples: [{seed, path, tiled?}], width, height, ms}; the paths
+        are the run folder's, fetched as its other files are."""
+        from .images import save_image
+        from .synthesize import check_size, synthesize, tiled
+        run = self.runs.get_run(data.get('run'))
+        generator = self.models.get(run.model_path(data.get('checkpoint')), 'synthesis')
+        try:
+            width, height = int(data.get('width') or 512), int(data.get('height') or data.get('width') or 512)
+            seed, count, n = int(data.get('seed') or 0), int(data.get('count') or 1), int(data.get('tile') or 0)
+            check_size(width, height)
+        except (TypeError, ValueError) as e:
+            raise UsageError(f'synthesize: {e}') from None
+        if max(width, height) > SYNTHESIZE_SIDE or not 1 <= count <= SYNTHESIZE_COUNT or not 0 <= n <= 4 or seed < 0:
+            raise UsageError(f'synthesize makes 1 to {SYNTHESIZE_COUNT} samples at a time, each at most '
+                             f'{SYNTHESIZE_SIDE} px a side (the command line has no such limit), from a seed of '
+                             '0 or more, tiled at most 4x4')
+        t = time.perf_counter()
+        samples = []
+        (run.folder / 'samples').mkdir(exist_ok=True)
+        for s in range(seed, seed + count):
+            image = synthesize(generator, width, height, s)
+            name = f'samples/seed{s}-{width}x{height}' + (f'-{Path(str(data["checkpoint"])).stem}' if data.get('checkpoint') else '')
+            save_image(image, run.folder / f'{name}.png')
+            samples.append({'seed': s, 'path': f'{name}.png'})
+            if n > 1:
+                save_image(tiled(image, n), run.folder / f'{name}-tiled{n}.png')
+                samples[-1]['tiled'] = f'{name}-tiled{n}.png'
+        return {'samples': samples, 'width': width, 'height': height, 'ms': round((time.perf_counter() - t) * 1000, 1)}
 
     def video_job(self, data):
         return {'job': self.videos.get(data.get('job'))}

@@ -21,6 +21,8 @@ _FILE = json.loads((Path(__file__).with_name('settings.json')).read_text())
 SCHEMA = _FILE['settings']
 SWEEP_VALUES = tuple(_FILE['sweep_values'])  # how many values a sweep takes: (at least, at most)
 DEFAULTS = {k: s['default'] for k, s in SCHEMA.items() if 'default' in s}
+# What each mode (stylize, synthesis) changes from DEFAULTS.
+MODE_DEFAULTS = {mode: d for mode, d in _FILE['mode_defaults'].items() if not mode.startswith('_')}
 # What a resumed run may change; everything else comes from the checkpoint.
 RESUMABLE = tuple(k for k, s in SCHEMA.items() if s.get('resumable'))
 # Flags that are not settings: where the run goes, and what it resumes.
@@ -136,10 +138,15 @@ def settings(args: dict) -> tuple[dict, dict | None]:
         config['resume'] = str(path)
         config['out'] = args.get('out') or str(path.parent.parent)
         return config, record
-    missing = [f'--{k}' for k, s in SCHEMA.items() if s.get('required') and k not in args]
+    mode = args.get('mode', DEFAULTS['mode'])
+    missing = [f'--{k}' for k, s in SCHEMA.items()
+               if (s.get('required') or mode in s.get('required_modes', ())) and k not in args]
     if missing:
         raise UsageError(f'{" and ".join(missing)} required (or --resume RUN_DIR)')
-    config = {**DEFAULTS, **args}
+    if mode == 'synthesis' and args.get('data_dir'):
+        raise UsageError('--mode synthesis learns from the texture alone: leave out --data_dir '
+                         '(or train a stylization network with --mode stylize)')
+    config = {**DEFAULTS, **MODE_DEFAULTS[mode], **args}
     check(config)
     if 'out' not in config:
         stem = Path(config['texture']).stem

@@ -154,3 +154,25 @@ class IterationSampler(Sampler):
                     g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
                     perm, perm_epoch = torch.randperm(self.n, generator=g).tolist(), epoch
                 yield perm[i], self.seed * 1_000_003 + pos
+
+
+class NoiseStream:
+    """Texture synthesis's training data: each iteration's noise for this rank, a pure function
+    of (seed, iteration, rank) like the photo stream, so a resumed run draws what the
+    uninterrupted one would. Its seeds start at 2^40: a seed a user gives worker.synthesize (the
+    previews' 0-3, the held-out 1000+) never made a training sample."""
+
+    OFFSET = 2 ** 40
+
+    def __init__(self, generator, batch_size: int, size: int, seed: int, start: int, stop: int,
+                 rank: int = 0, world: int = 1):
+        self.generator, self.batch_size, self.size, self.seed = generator, batch_size, size, seed
+        self.start, self.stop, self.rank, self.world = start, stop, rank, world
+
+    def __len__(self):
+        return max(0, self.stop - self.start)
+
+    def __iter__(self):
+        for it in range(self.start, self.stop):
+            g = torch.Generator().manual_seed(self.OFFSET + self.seed * 1_000_003 + it * self.world + self.rank)
+            yield self.generator.draw_noise(self.batch_size, self.size, self.size, g, device='cpu')

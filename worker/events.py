@@ -51,16 +51,33 @@ def copy_history(source_dir, run_dir, until: int):
         if e['type'] not in ('start', 'iteration', 'preview', 'eval') or e.get('iteration', 0) > until:
             continue
         if e['type'] == 'preview':
-            name = Path(e['path']).name  # our own previews/iter_*.png; only the name is trusted
-            src, dst = source_dir / 'previews' / name, run_dir / 'previews' / name
-            if not src.is_file():
+            e = _copy_preview(e, source_dir, run_dir)
+            if e is None:
                 continue
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            with open(src, 'rb') as image:
-                atomic_write(dst, lambda f: shutil.copyfileobj(image, f))
-            e = {**e, 'path': f'previews/{name}'}
         kept.append(e)
     write_events(run_dir / FILENAME, kept)
+
+
+PREVIEW_FILES = ('path', 'tiled')  # a preview event's pictures (tiled: a synthesis run's 2x2 tiling)
+
+
+def _copy_preview(e: dict, source_dir: Path, run_dir: Path) -> dict | None:
+    """A preview event with its pictures copied into run_dir (None when its main picture is gone)."""
+    copied = {}
+    for key in PREVIEW_FILES:
+        if key not in e:
+            continue
+        name = Path(e[key]).name  # our own previews/iter_*.png; only the name is trusted
+        src, dst = source_dir / 'previews' / name, run_dir / 'previews' / name
+        if not src.is_file():
+            if key == 'path':
+                return None
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        with open(src, 'rb') as image:
+            atomic_write(dst, lambda f: shutil.copyfileobj(image, f))
+        copied[key] = f'previews/{name}'
+    return {**{k: v for k, v in e.items() if k not in PREVIEW_FILES}, **copied}
 
 
 class EventLog:

@@ -24,7 +24,8 @@ import warnings
 import numpy as np
 import torch
 
-from models.portable import Portable, branch_noise
+from models.portable import Portable, PortableSynthesis, branch_noise
+from models.synthesis import SynthesisGenerator
 
 from .atomic import atomic_write
 from .checkpoint import load_generator, resolve_model
@@ -42,15 +43,24 @@ class ExportMismatch(Exception):
     """The exported model does not compute what the PyTorch one does."""
 
 
-def _onnx_bytes(portable: Portable) -> bytes:
-    image, noise = torch.rand(1, 3, 37, 53), torch.rand(1, 3, 37, 53)
+def noise_names(g) -> list[str]:
+    """The ONNX input names of a synthesis model's noises, coarsest first: noise_32 .. noise_1."""
+    return [f'noise_{r}' for r in g.ratios]
+
+
+def _onnx_bytes(portable) -> bytes:
+    if isinstance(portable, PortableSynthesis):
+        args = ([torch.rand(1, 3, -(-37 // r), -(-53 // r)) for r in portable.ratios],)
+        names = noise_names(portable)
+    else:
+        args, names = (torch.rand(1, 3, 37, 53), torch.rand(1, 3, 37, 53), torch.tensor(1.0)), ['image', 'noise', 'noise_factor']
     axes = {'batch': 0, 'height': 2, 'width': 3}
-    dynamic = {name: {i: a for a, i in axes.items()} for name in ('image', 'noise', 'output')}
+    dynamic = {name: {i: f'{a}_{name}' if name.startswith('noise_') else a for a, i in axes.items()}
+               for name in names + ['output'] if name != 'noise_factor'}
     buffer = io.BytesIO()
     with warnings.catch_warnings():  # the TorchScript-based exporter's notices about its future
         warnings.simplefilter('ignore')
-        torch.onnx.export(portable, (image, noise, torch.tensor(1.0)), buffer, dynamo=False,
-                          input_names=['image', 'noise', 'noise_factor'], output_names=['output'],
+        torch.onnx.export(portable, args, buffer, dynamo=False, input_names=names, output_names=['output'],
                           dynamic_axes=dynamic, opset_version=ONNX_OPSET)
     return buffer.getvalue()
 
@@ -63,26 +73,31 @@ def _torchscript_bytes(portable: Portable) -> bytes:
     return buffer.getvalue()
 
 
-def _runner(fmt: str, data: bytes):
-    """The exported model, loaded by its own runtime, as (image, noise, k) -> numpy output."""
+def _runner(fmt: str, data: bytes, names: list[str]):
+    """The exported model, loaded by its own runtime, as (*inputs) -> numpy output."""
     if fmt == 'onnx':
         import onnxruntime
         session = onnxruntime.InferenceSession(data, providers=['CPUExecutionProvider'])
-        return lambda image, noise, k: session.run(None, {
-            'image': image.numpy(), 'noise': noise.numpy(), 'noise_factor': np.array(k, dtype=np.float32)})[0]
+        return lambda *inputs: session.run(None, {
+            name: np.asarray(x, dtype=np.float32) for name, x in zip(names, inputs)})[0]
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', FutureWarning)
         module = torch.jit.load(io.BytesIO(data), map_location='cpu')
 
-    def run(image, noise, k):
+    def run(*inputs):
         with torch.no_grad():
+            if names[0] != 'image':
+                return module(list(inputs)).numpy()
+            image, noise, k = inputs
             return module(image, noise, torch.tensor(k)).numpy()
     return run
 
 
 def worst_difference(generator, fmt: str, data: bytes) -> float:
     """The largest difference between the exported model and PyTorch on the check images."""
-    run = _runner(fmt, data)
+    if isinstance(generator, SynthesisGenerator):
+        return _worst_synthesis(generator, _runner(fmt, data, noise_names(generator)))
+    run = _runner(fmt, data, ['image', 'noise', 'noise_factor'])
     rng = torch.Generator().manual_seed(0)
     worst = 0.0
     for b, h, w in CHECK_SIZES:
@@ -97,13 +112,29 @@ def worst_difference(generator, fmt: str, data: bytes) -> float:
     return worst
 
 
+def _worst_synthesis(generator, run) -> float:
+    """The same for a synthesis model, on samples of the check sizes (odd ones included)."""
+    rng = torch.Generator().manual_seed(0)
+    worst = 0.0
+    for b, h, w in CHECK_SIZES:
+        noises = generator.draw_noise(b, h, w, rng, device='cpu')
+        with torch.no_grad():
+            expected = generator(noises).numpy()
+        got = run(*noises)
+        if got.shape != expected.shape:
+            raise ExportMismatch(f'the exported model gave shape {got.shape} for {expected.shape}')
+        worst = max(worst, float(np.abs(got - expected).max()))
+    return worst
+
+
 def export(generator, fmt: str) -> tuple[bytes, float]:
     """(the exported model's bytes, the largest difference from PyTorch); ExportMismatch when it
     is over TOLERANCE."""
     if fmt not in FORMATS:
         raise UsageError(f'format must be one of {", ".join(FORMATS)}, not {fmt!r}')
     generator = generator.cpu().eval()
-    data = (_onnx_bytes if fmt == 'onnx' else _torchscript_bytes)(Portable(generator).eval())
+    portable = PortableSynthesis(generator) if isinstance(generator, SynthesisGenerator) else Portable(generator)
+    data = (_onnx_bytes if fmt == 'onnx' else _torchscript_bytes)(portable.eval())
     worst = worst_difference(generator, fmt, data)
     if not worst <= TOLERANCE:
         raise ExportMismatch(f'the {fmt} export differs from PyTorch by {worst:.2g} (more than {TOLERANCE:g}): '
@@ -125,8 +156,9 @@ def main(argv=None) -> int:
     except (UsageError, ExportMismatch, ValueError, OSError) as e:
         log.error('%s', e)
         return 2 if isinstance(e, (UsageError, FileNotFoundError)) else 1
-    log.info('%s: %s, %d kB; matches PyTorch to %.1e (checked at %s, noise factors 0 and 1)', args.out,
-             args.format, len(data) // 1024, worst, ', '.join(f'{h}x{w}' for _, h, w in CHECK_SIZES))
+    log.info('%s: %s, %d kB; matches PyTorch to %.1e (checked at %s, %s)', args.out, args.format, len(data) // 1024,
+             worst, ', '.join(f'{h}x{w}' for _, h, w in CHECK_SIZES),
+             'on random noise' if isinstance(generator, SynthesisGenerator) else 'noise factors 0 and 1')
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Per-image optimisation (Gatys et al.): `python -m worker.optimize --texture IMG --content IMG --out IMG`.
+"""Per-image optimisation (Gatys et al.): `python -m worker.optimize --texture IMG --content IMG --out IMG`,
+or texture synthesis by optimisation: `python -m worker.optimize --mode synthesis --texture IMG --out IMG`.
 
 The baseline a Texture Network is measured against: the same objective the trainer minimises
 (same VGG, layers, weights and style scale), minimised over the pixels of one image, starting
@@ -7,7 +8,9 @@ VGG passes; `bench/quality.py` compares the losses each reaches.
 
 With `--model M` the objective is that model's own (its texture, weights, VGG and recorded
 style scale); without it, the trainer's defaults and flags, with the scale calibrated as the
-trainer does (the photo through the initial generator of `--seed`).
+trainer does (the photo through the initial generator of `--seed`). In synthesis mode the image
+starts from uniform noise (seed `--seed`) and the objective is the style term alone, its scale
+calibrated as the trainer does (the style term of an untrained generator's sample at 1).
 """
 from __future__ import annotations
 
@@ -20,7 +23,8 @@ import time
 import torch
 
 from models.generator import Generator
-from models.losses import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHTS, TextureLoss, calibrate
+from models.losses import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHTS, SynthesisLoss, TextureLoss, calibrate
+from models.synthesis import SynthesisGenerator, seeded_noise
 from models.vgg import VGGWeightsUnavailable, load_vgg19
 
 from .checkpoint import load_record, resolve_model
@@ -40,15 +44,17 @@ def objective_of(model_path) -> dict:
     train = record['train']
     return dict(texture=train.get('texture_path') or record['texture'], style_size=train['style_size'], vgg_weights=train['vgg_weights'],
                 style_weights=train['style_weights'], content_weight=train['content_weight'],
-                style_scale=train.get('style_scale', 1.0))
+                style_scale=train.get('style_scale', 1.0), mode=record.get('mode', 'stylize'))
 
 
 def build_loss(objective: dict, vgg=None) -> TextureLoss:
+    """The objective's loss: a TextureLoss, or for synthesis a SynthesisLoss (its style term alone)."""
     texture = load_texture(resolve_texture(str(objective['texture'])), objective['style_size'])
     vgg = vgg if vgg is not None else load_vgg19(objective['vgg_weights'])
-    scale = objective['style_scale']
-    return TextureLoss(vgg, texture, objective['style_weights'], objective['content_weight'],
-                       style_scale=1.0 if scale == 'auto' else scale)
+    scale = 1.0 if objective['style_scale'] == 'auto' else objective['style_scale']
+    if objective.get('mode') == 'synthesis':
+        return SynthesisLoss(vgg, texture, objective['style_weights'], style_scale=scale)
+    return TextureLoss(vgg, texture, objective['style_weights'], objective['content_weight'], style_scale=scale)
 
 
 def calibrate_on(loss_fn: TextureLoss, photo: torch.Tensor, balance: float, seed: int = 0) -> float:
@@ -60,10 +66,30 @@ def calibrate_on(loss_fn: TextureLoss, photo: torch.Tensor, balance: float, seed
     return calibrate(style, content, balance)
 
 
+def calibrate_synthesis_on(loss_fn: SynthesisLoss, size: int, seed: int = 0) -> float:
+    """The trainer's calibration for synthesis: the style term of an untrained generator's sample at 1."""
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        torch.manual_seed(seed)
+        generator = SynthesisGenerator()
+        style, _ = loss_fn.terms(generator(seeded_noise(generator, [seed], size, size)))
+    return 1 / sum(w * float(l) for w, l in zip(loss_fn.style_weights, style))
+
+
+def objective_terms(loss_fn, image, photo=None):
+    """(style, content) of an image: the content term is 0 for synthesis (no photo)."""
+    if isinstance(loss_fn, SynthesisLoss):
+        style = loss_fn(image)[0]
+        return style, torch.zeros_like(style)
+    return loss_fn(image, photo)
+
+
 def optimize(loss_fn: TextureLoss, photo: torch.Tensor, steps: int = 200, method: str = 'lbfgs', lr: float = 0.02):
     """Minimise style + content over the pixels of one image (1, 3, H, W) in [0, 1], starting
-    from the photo. Returns the image and its final (style, content)."""
-    image = photo.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
+    from the photo (synthesis: from the noise image given as `photo`, for the style term alone).
+    Returns the image and its final (style, content)."""
+    start = photo
+    photo = None if isinstance(loss_fn, SynthesisLoss) else photo
+    image = start.detach().clone(memory_format=torch.contiguous_format).requires_grad_(True)
     if method == 'lbfgs':
         # A step of L-BFGS runs up to max_iter evaluations (VGG forward+backward); the image is
         # clamped to [0, 1] between rounds of LBFGS_ROUND of them.
@@ -76,7 +102,7 @@ def optimize(loss_fn: TextureLoss, photo: torch.Tensor, steps: int = 200, method
 
     def closure():
         opt.zero_grad()
-        style, content = loss_fn(image, photo)
+        style, content = objective_terms(loss_fn, image, photo)
         (style + content).backward()
         return style + content
 
@@ -85,19 +111,21 @@ def optimize(loss_fn: TextureLoss, photo: torch.Tensor, steps: int = 200, method
         with torch.no_grad():
             image.clamp_(0, 1)  # an image, not any tensor: what a network's output could also be
     with torch.no_grad():
-        style, content = loss_fn(image, photo)
+        style, content = objective_terms(loss_fn, image, photo)
     return image.detach(), style.item(), content.item()
 
 
 def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
     p = argparse.ArgumentParser(prog='python -m worker.optimize', description=__doc__.split('\n')[0])
-    p.add_argument('--content', required=True, help='the photo to stylize')
+    p.add_argument('--mode', choices=('stylize', 'synthesis'), default='stylize',
+                   help='synthesis: a texture sample from noise, no --content (default: the --model\'s, else stylize)')
+    p.add_argument('--content', help='the photo to stylize (stylize mode)')
     p.add_argument('--out', required=True, help='the image to write (.png or .jpg)')
     p.add_argument('--texture', help='style image or built-in texture name (default: the --model\'s)')
     p.add_argument('--model', help='take the objective (texture, weights, VGG, style scale) from this model')
     p.add_argument('--steps', type=int, default=200, help='VGG evaluations (default 200)')
-    p.add_argument('--size', type=int, default=256, help='long side of the photo, px (default 256)')
+    p.add_argument('--size', type=int, default=256, help='long side of the photo, or the synthesized square, px (default 256)')
     p.add_argument('--method', choices=('lbfgs', 'adam'), default='lbfgs')
     p.add_argument('--style_size', type=int, default=DEFAULTS['style_size'])
     p.add_argument('--style_weights', type=_floats, default=list(DEFAULT_STYLE_WEIGHTS))
@@ -116,18 +144,25 @@ def main(argv=None) -> int:
                 objective['texture'] = args.texture
         elif args.texture:
             objective = {k: getattr(args, k) for k in ('texture', 'style_size', 'style_weights', 'content_weight',
-                                                       'style_scale', 'vgg_weights')}
+                                                       'style_scale', 'vgg_weights', 'mode')}
         else:
             raise UsageError('give --texture (or --model, to use a trained model\'s objective)')
+        synthesis = objective['mode'] == 'synthesis'
+        if not synthesis and not args.content:
+            raise UsageError('give --content, the photo to stylize (or --mode synthesis, for a texture from noise)')
         loss_fn = build_loss(objective).to(device)
-        photo = to_tensor(resize_long_side(open_rgb(args.content), args.size)).unsqueeze(0).to(device)
+        if synthesis:
+            photo = torch.rand(1, 3, args.size, args.size, generator=torch.Generator().manual_seed(args.seed)).to(device)
+        else:
+            photo = to_tensor(resize_long_side(open_rgb(args.content), args.size)).unsqueeze(0).to(device)
         if objective['style_scale'] == 'auto':
-            loss_fn.style_scale = calibrate_on(loss_fn, photo, args.balance, args.seed)
+            loss_fn.style_scale = (calibrate_synthesis_on(loss_fn, args.size, args.seed) if synthesis else
+                                   calibrate_on(loss_fn, photo, args.balance, args.seed))
     except (UsageError, DatasetError, ImageError, VGGWeightsUnavailable, ValueError, OSError) as e:
         log.error('%s', e)
         return 2
     with torch.no_grad():
-        start_style, start_content = (x.item() for x in loss_fn(photo, photo))
+        start_style, start_content = (x.item() for x in objective_terms(loss_fn, photo, photo))
     t = time.perf_counter()
     image, style, content = optimize(loss_fn, photo, args.steps, args.method)
     seconds = time.perf_counter() - t

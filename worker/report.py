@@ -79,7 +79,7 @@ class Reporter:
         if not resumed and ratio is not None and ratio < STYLE_TOO_WEAK:
             self.warn_unbalanced(derived['calibration'])
         self.emit('start', iteration=self.start + 1, iterations=self.total, device=derived['device_name'],
-                  resumed=resumed, run_dir=str(run_dir), **derived['calibration'])
+                  resumed=resumed, run_dir=str(run_dir), mode=self.config['mode'], **derived['calibration'])
 
     def warn_unbalanced(self, calibration):
         message = (f'the style term starts at {calibration["start_balance"]:.2g} times the content term (style scale '
@@ -92,7 +92,9 @@ class Reporter:
         if self.on:
             self.events.emit(type, **fields)
 
-    def step(self, it: int, style: torch.Tensor, content: torch.Tensor, lr: float):
+    def step(self, it: int, style: torch.Tensor, second: torch.Tensor, watched: torch.Tensor | None, lr: float):
+        """`second`: the content term (stylize) or the diversity term (synthesis); `watched`: the
+        synthesis run's mean nearest-sample distance."""
         now = time.perf_counter()
         if it > self.start + 1:  # the first step also paid for DataLoader start-up: not a rate
             dt = now - self.t_last
@@ -100,7 +102,7 @@ class Reporter:
         self.t_last = now
         if not self.on:
             return
-        losses = torch.stack([style, content]).float()
+        losses = torch.stack([style, second] + ([] if watched is None else [watched])).float()
         if losses.is_cuda:
             done = torch.cuda.Event()
             losses = losses.to('cpu', non_blocking=True)
@@ -121,24 +123,28 @@ class Reporter:
             self._iteration(*args)
 
     def _iteration(self, it, losses, lr, rate):
-        style, content = losses.tolist()
-        if not math.isfinite(style + content):
-            raise FloatingPointError(f'the loss became {style + content} at iteration {it}: '
+        style, second, *watched = losses.tolist()
+        if not math.isfinite(style + second):
+            raise FloatingPointError(f'the loss became {style + second} at iteration {it}: '
                                      f'resume from the last checkpoint with a lower --lr')
         eta = (self.total - it) / rate if rate else None
         images_per_s = round(rate * self.config['batch_size'] * self.world, 2) if rate else None
-        self.emit('iteration', iteration=it, style=style, content=content, total=style + content, lr=lr,
+        terms = dict(style=style, content=second) if self.config['mode'] != 'synthesis' else \
+            dict(style=style, diversity=second, distance=watched[0] if watched else None)
+        self.emit('iteration', iteration=it, **terms, total=style + second, lr=lr,
                   images_per_s=images_per_s, eta_s=round(eta, 1) if eta is not None else None)
+        shown = {k: v for k, v in terms.items() if v is not None}
         if self.config['verbose']:
-            print(f'iter {it}/{self.total}  style {style:.4g}  content {content:.4g}  total {style + content:.4g}',
-                  flush=True)
+            print(f'iter {it}/{self.total}  ' + '  '.join(f'{k} {v:.4g}' for k, v in shown.items()) +
+                  f'  total {style + second:.4g}', flush=True)
         elif self.bar is not None:
-            self.bar.set_postfix(style=f'{style:.3g}', content=f'{content:.3g}', refresh=False)
+            self.bar.set_postfix({k: f'{v:.3g}' for k, v in shown.items()}, refresh=False)
         if self.viz:
-            self.viz.losses(it, style, content)
+            self.viz.losses(it, style, second)
 
-    def preview(self, it: int, path: str, strip: torch.Tensor):
-        self.emit('preview', iteration=it, path=path)
+    def preview(self, it: int, path: str, strip: torch.Tensor, **files):
+        """`files`: other pictures of the same preview (synthesis: `tiled`, a sample tiled 2x2)."""
+        self.emit('preview', iteration=it, path=path, **files)
         if self.viz:
             self.viz.preview(strip)
 

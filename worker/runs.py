@@ -102,7 +102,8 @@ class Run:
         s = self.summary
         if t == 'iteration':
             s['iteration'] = event['iteration']
-            s['losses'] = {k: event[k] for k in ('style', 'content', 'total')}
+            # stylize: style, content, total; synthesis: style, diversity, distance, total
+            s['losses'] = {k: event[k] for k in ('style', 'content', 'diversity', 'distance', 'total') if k in event}
             s['images_per_s'], s['eta_s'] = event.get('images_per_s'), event.get('eta_s')
         elif t == 'start':
             s.setdefault('started', event['time'])
@@ -156,6 +157,7 @@ class Run:
             'id': self.id, 'rev': rev, 'state': self.state(self.id in queue),
             'created': request.get('created'), 'started': s.get('started'), 'finished': s.get('finished'),
             'texture': request.get('config', {}).get('texture'),
+            'mode': request.get('config', {}).get('mode', 'stylize'),
             'config': request.get('config', {}), 'iteration': s.get('iteration', 0),
             'iterations': total, 'device': s.get('device'),
             **s.get('calibration', {'style_scale': None, 'start_balance': None}),
@@ -288,13 +290,15 @@ class RunManager:
         """(settings, GPUs, texture file) of a new run, checked as the trainer checks them."""
         config = dict(config)
         gpus = int(config.pop('gpus', 1) or 1)
-        if 'data_dir' not in config or 'texture' not in config:
-            raise UsageError('a run needs data_dir (a folder of photos) and texture')
+        synthesis = config.get('mode') == 'synthesis'
+        if 'texture' not in config or ('data_dir' not in config and not synthesis):
+            raise UsageError('a run needs a texture, and data_dir (a folder of photos) unless its mode is synthesis')
         try:
             # One usable photo is enough here: the wizard has just scanned the folder, and the
             # trainer scans it again; a full scan of a big folder on a slow disk could outlast
             # the request that creates the run.
-            scan_folder(resolve_data_dir(str(config['data_dir'])), limit=1)
+            if not synthesis:
+                scan_folder(resolve_data_dir(str(config['data_dir'])), limit=1)
             texture = self.textures.path(str(config['texture']))
         except (DatasetError, NotFound) as e:  # a setting of the new run, not a missing resource
             raise UsageError(str(e)) from None

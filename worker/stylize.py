@@ -140,7 +140,7 @@ def main(argv=None) -> int:
     device = torch.device('cuda' if args.device != 'cpu' and torch.cuda.is_available() else 'cpu')
     budget = int(args.max_memory_gb * 2**30) if args.max_memory_gb else None
     try:
-        generator = load_generator(resolve_model(args.model)).to(device)
+        generator = load_generator(resolve_model(args.model), mode='stylize').to(device)
         if is_video_name(args.input):
             return _video(generator, args, budget)
         pairs = _pairs(Path(args.input).expanduser(), Path(args.output).expanduser())

@@ -1,4 +1,6 @@
-"""Train a Texture Network for one texture: `python -m worker.train --data_dir DIR --texture IMG`.
+"""Train a Texture Network for one texture: `python -m worker.train --data_dir DIR --texture IMG`
+(stylization: photo + noise in), or `python -m worker.train --mode synthesis --texture IMG`
+(texture synthesis: noise alone in, no photos).
 
 One loop, readable top to bottom (`train`), after a set-up that returns everything it needs
 (`set_up`). The run folder (--out) is the record of the run: config.json, events.jsonl
@@ -26,7 +28,8 @@ from torch.utils.data import DataLoader
 
 from models.fast import forward_fast
 from models.generator import Generator
-from models.losses import TextureLoss, calibrate
+from models.losses import SynthesisLoss, TextureLoss, calibrate
+from models.synthesis import SynthesisGenerator, seeded_noise, tile
 from models.vgg import VGGWeightsUnavailable, load_vgg19
 
 from . import checkpoint as ckpt
@@ -34,14 +37,18 @@ from . import malloc
 from .atomic import DISK_FULL, write_json
 from .config import default_workers, parse_args, settings
 from .errors import UsageError
-from .data import (ContentDataset, DatasetError, IterationSampler, Scan, load_crop, resolve_data_dir,
-                   resolve_texture, scan_folder)
+from .data import (ContentDataset, DatasetError, IterationSampler, NoiseStream, Scan, load_crop,
+                   resolve_data_dir, resolve_texture, scan_folder)
 from .events import EventLog, copy_history
 from .images import ImageError, open_rgb, resize_long_side, save_image, to_image, to_tensor
 from .report import Reporter, download_progress
 
 log = logging.getLogger('tn.train')
 PREVIEW_PHOTOS = 4
+# Texture synthesis: previews are the samples of these seeds (worker.synthesize --seed 0 gives the
+# first), held-out evaluation the samples of EVAL_SEEDS (no training sample is drawn from them).
+PREVIEW_SEEDS = tuple(range(4))
+EVAL_SEEDS = tuple(range(1000, 1008))
 EVAL_PHOTOS = 32  # at most this many photos of --eval_dir are held out and evaluated
 # On every device: oneDNN's and cuDNN's convolutions are faster on NHWC tensors (bench/train_speed.py:
 # 1.08x a step on this project's 2-core CPU).
@@ -127,8 +134,28 @@ def calibrate_style(generator, loss_fn, photos, config: dict, world: int) -> dic
     return {'style_scale': scale, 'start_balance': ratio}
 
 
+def calibrate_synthesis(generator, loss_fn, noises, config: dict, world: int) -> dict:
+    """Texture synthesis has no content term to balance against: the auto style scale makes the
+    default-weighted style term start at 1 on step 1's own samples, so --diversity has one
+    meaning for every texture and loss network."""
+    with torch.no_grad():
+        style, _ = loss_fn.terms(generator(noises))
+    style = torch.stack([sum(w * l for w, l in zip(loss_fn.style_weights, style))]).float()
+    if world > 1:
+        dist.all_reduce(style)
+        style /= world
+    if config['style_scale'] != 'auto':
+        return {'style_scale': config['style_scale'], 'start_balance': None}
+    if not style.item() > 0:
+        raise UsageError('the style scale cannot be calibrated: the texture has no style loss (a blank '
+                         'texture?). Give --style_scale a number instead.')
+    return {'style_scale': 1 / style.item(), 'start_balance': None}
+
+
 def held_out_losses(generator, loss_fn, photos, batch_size: int, autocast) -> dict:
     """Mean losses of the held-out photos, with the same noise every time: only the net changes."""
+    if isinstance(loss_fn, SynthesisLoss):
+        return held_out_synthesis(generator, loss_fn, photos, autocast)
     generator.eval()
     noise = torch.Generator(photos.device).manual_seed(0)
     style = content = 0.0
@@ -139,6 +166,15 @@ def held_out_losses(generator, loss_fn, photos, batch_size: int, autocast) -> di
     generator.train()
     n = len(photos)
     return dict(style=style / n, content=content / n, total=(style + content) / n)
+
+
+def held_out_synthesis(generator, loss_fn, noises, autocast) -> dict:
+    """The style term and the mean nearest-sample distance of the samples of EVAL_SEEDS."""
+    generator.eval()
+    with torch.no_grad(), autocast():
+        style, _, distance = loss_fn(generator(noises))
+    generator.train()
+    return dict(style=style.item(), distance=distance.item(), total=style.item())
 
 
 class StopRequest:
@@ -207,8 +243,8 @@ class Setup:
     scheduler: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler
     loader: DataLoader
-    previews: torch.Tensor  # the preview photos, stylized every preview_every steps
-    held_out: torch.Tensor  # the photos evaluated at each checkpoint (often the same)
+    previews: torch.Tensor | list  # the preview photos (synthesis: the noise of PREVIEW_SEEDS)
+    held_out: torch.Tensor | list  # the photos evaluated at each checkpoint (synthesis: EVAL_SEEDS' noise)
     start: int         # iterations done before this process
     amp_dtype: torch.dtype | None
     report: Reporter
@@ -216,8 +252,15 @@ class Setup:
     def autocast(self):
         return torch.autocast(self.device.type, self.amp_dtype) if self.amp_dtype else nullcontext()
 
-    def on_device(self, photos):
-        return photos.to(self.device, non_blocking=True).contiguous(memory_format=MEMORY_FORMAT)
+    def on_device(self, batch):
+        return to_device(batch, self.device)
+
+
+def to_device(batch, device):
+    """A batch of photos, or (synthesis) the list of each scale's noise, on the device."""
+    if isinstance(batch, list):
+        return [to_device(x, device) for x in batch]
+    return batch.to(device, non_blocking=True).contiguous(memory_format=MEMORY_FORMAT)
 
 
 def set_up_device(config: dict):
@@ -256,7 +299,7 @@ def cpu_has_bf16() -> bool:
         return False
 
 
-def open_record(config: dict, record, preview_paths) -> EventLog:
+def open_record(config: dict, record, inputs) -> EventLog:
     """The run folder, ready for events (rank 0). A resumed run's log loses what came after its
     checkpoint; a run continued into a new folder starts with its source's curve."""
     run_dir = Path(config['out'])
@@ -265,9 +308,12 @@ def open_record(config: dict, record, preview_paths) -> EventLog:
                          'or give another --out.')
     for sub in ('checkpoints', 'previews'):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
-    # Before any preview event can be read: the dashboard shows these photos beside previews.
-    save_image(to_image(torch.cat([load_crop(p, config['image_size']) for p in preview_paths], 2)),
-               run_dir / 'previews' / 'photos.png')
+    # Before any preview event can be read: the dashboard shows these beside previews.
+    if inputs.preview:
+        save_image(to_image(torch.cat([load_crop(p, config['image_size']) for p in inputs.preview], 2)),
+                   run_dir / 'previews' / 'photos.png')
+    else:  # synthesis: the exemplar as the loss network sees it
+        save_image(to_image(inputs.texture[0]), run_dir / 'previews' / 'exemplar.png')
     start = record['iteration'] if record is not None else None
     if record is not None:
         source = Path(config['resume']).parent.parent
@@ -279,8 +325,8 @@ def open_record(config: dict, record, preview_paths) -> EventLog:
 @dataclass
 class Inputs:
     """The photos and the texture, found and checked before anything is written."""
-    data_dir: Path
-    scan: Scan         # what is usable, what was skipped and why
+    data_dir: Path | None  # None for texture synthesis: no photos
+    scan: Scan | None  # what is usable, what was skipped and why
     texture_path: Path
     texture: torch.Tensor
     train: list        # photo paths the sampler draws from
@@ -289,6 +335,9 @@ class Inputs:
 
 
 def find_inputs(config: dict) -> Inputs:
+    if config['mode'] == 'synthesis':
+        texture_path = resolve_texture(config['texture'])
+        return Inputs(None, None, texture_path, load_texture(texture_path, config['style_size']), [], [], [])
     data_dir = resolve_data_dir(config['data_dir'])
     scan = scan_folder(data_dir)
     texture_path = resolve_texture(config['texture'])
@@ -303,13 +352,16 @@ def find_inputs(config: dict) -> Inputs:
 
 def build_networks(config: dict, texture, events, world: int, master: bool):
     """(generator, loss). Rank 0 loads VGG first and alone: it may download the weights."""
-    generator = Generator(scales=config['scales'], norm=config['norm'], noise=config['noise'])
     vgg = load_vgg19(config['vgg_weights'], progress=download_progress(events)) if master else None
     if world > 1:
         dist.barrier()
-    loss_fn = TextureLoss(vgg if master else load_vgg19(config['vgg_weights']), texture,
-                          config['style_weights'], config['content_weight'])
-    return generator, loss_fn
+    vgg = vgg if master else load_vgg19(config['vgg_weights'])
+    if config['mode'] == 'synthesis':
+        return (SynthesisGenerator(scales=config['scales'], norm=config['norm']),
+                SynthesisLoss(vgg, texture, config['style_weights'], config['diversity'],
+                              normalise_grad=config['grad_norm']))
+    generator = Generator(scales=config['scales'], norm=config['norm'], noise=config['noise'])
+    return generator, TextureLoss(vgg, texture, config['style_weights'], config['content_weight'])
 
 
 def build_optimizer(generator, config: dict, amp_dtype, record: dict | None):
@@ -339,16 +391,55 @@ def make_loader(dataset, config: dict, start: int, rank: int, world: int, cuda: 
     return loader, workers
 
 
+def photo_data(config, inputs, generator, loss_fn, record, start, rank, world, device):
+    """(loader, workers, calibration, preview photos, held-out photos) of a stylization run."""
+    dataset = ContentDataset(inputs.train, config['image_size'])
+    if record is None:
+        first = torch.stack([dataset[key] for key in IterationSampler(
+            len(dataset), config['batch_size'], config['seed'], 0, 1, rank, world)])
+        calibration = calibrate_style(generator, loss_fn, to_device(first, device), config, world)
+    else:
+        calibration = recorded_calibration(record)
+    loss_fn.style_scale = calibration['style_scale']
+    loader, workers = make_loader(dataset, config, start, rank, world, device.type == 'cuda')
+    previews = torch.stack([load_crop(p, config['image_size']) for p in inputs.preview]).to(device)
+    held_out = previews if inputs.eval is inputs.preview else \
+        torch.stack([load_crop(p, config['image_size']) for p in inputs.eval]).to(device)
+    return loader, workers, calibration, previews, held_out
+
+
+def noise_data(config, inputs, generator, loss_fn, record, start, rank, world, device):
+    """The same for texture synthesis: the noise stream, and the noise of the preview and
+    held-out seeds (no workers: drawing noise costs nothing beside a step)."""
+    size, batch = config['image_size'], config['batch_size']
+    if record is None:
+        first = next(iter(NoiseStream(generator, batch, size, config['seed'], 0, 1, rank, world)))
+        calibration = calibrate_synthesis(generator, loss_fn, to_device(first, device), config, world)
+    else:
+        calibration = recorded_calibration(record)
+    loss_fn.style_scale = calibration['style_scale']
+    stream = NoiseStream(generator, batch, size, config['seed'], start, config['iterations'], rank, world)
+    previews, held_out = (to_device(seeded_noise(generator, seeds, size, size), device)
+                          for seeds in (PREVIEW_SEEDS, EVAL_SEEDS))
+    return stream, 0, calibration, previews, held_out
+
+
+def recorded_calibration(record: dict) -> dict:
+    """The recorded scale: a resumed curve continues the same one (runs from before: raw units)."""
+    return record.get('derived', {}).get('calibration') or {'style_scale': 1.0, 'start_balance': None}
+
+
 def derive(inputs: Inputs, device, world: int, amp_dtype, workers: int, calibration: dict) -> dict:
     """What the trainer found, recorded beside the settings asked for (config.json `derived`)."""
     scan = inputs.scan
+    dataset = None if scan is None else dict(
+        usable=len(scan.usable), skipped=len(scan.skipped), reasons=scan.reasons(), preview_photos=inputs.preview,
+        eval_photos=len(inputs.eval), held_out=len(inputs.train) < len(scan.usable))
     return dict(
-        calibration=calibration, data_dir=str(inputs.data_dir), texture_path=str(inputs.texture_path),
+        calibration=calibration, data_dir=inputs.data_dir and str(inputs.data_dir),
+        texture_path=str(inputs.texture_path),
         world_size=world, device_name=describe_device(device),
-        amp=str(amp_dtype).replace('torch.', '') if amp_dtype else 'fp32', workers=workers,
-        dataset=dict(usable=len(scan.usable), skipped=len(scan.skipped), reasons=scan.reasons(),
-                     preview_photos=inputs.preview, eval_photos=len(inputs.eval),
-                     held_out=len(inputs.train) < len(scan.usable)),
+        amp=str(amp_dtype).replace('torch.', '') if amp_dtype else 'fp32', workers=workers, dataset=dataset,
         versions=dict(python=platform.python_version(), torch=str(torch.__version__),
                       torchvision=str(torchvision.__version__)))
 
@@ -358,26 +449,16 @@ def set_up(config: dict, record: dict | None = None) -> Setup:
     master, cuda = rank == 0, device.type == 'cuda'
     amp_dtype = precision(device, config['precision'])
     inputs = find_inputs(config)  # unusable photos or texture fail before anything is written
-    events = open_record(config, record, inputs.preview) if master else None
+    events = open_record(config, record, inputs) if master else None
 
     generator, loss_fn = build_networks(config, inputs.texture, events, world, master)
     generator.to(device, memory_format=MEMORY_FORMAT)
     loss_fn.to(device, memory_format=MEMORY_FORMAT)
     optimizer, scheduler, scaler, start = build_optimizer(generator, config, amp_dtype, record)
     model = DistributedDataParallel(generator, device_ids=[device.index] if cuda else None) if world > 1 else generator
-    dataset = ContentDataset(inputs.train, config['image_size'])
-    if record is None:
-        first = torch.stack([dataset[key] for key in IterationSampler(
-            len(dataset), config['batch_size'], config['seed'], 0, 1, rank, world)])
-        calibration = calibrate_style(generator, loss_fn, first.to(device).contiguous(memory_format=MEMORY_FORMAT),
-                                      config, world)
-    else:  # the recorded scale: a resumed curve continues the same one (runs from before: raw units)
-        calibration = record.get('derived', {}).get('calibration') or {'style_scale': 1.0, 'start_balance': None}
-    loss_fn.style_scale = calibration['style_scale']
-    loader, workers = make_loader(dataset, config, start, rank, world, cuda)
-    previews = torch.stack([load_crop(p, config['image_size']) for p in inputs.preview]).to(device)
-    held_out = previews if inputs.eval is inputs.preview else \
-        torch.stack([load_crop(p, config['image_size']) for p in inputs.eval]).to(device)
+    make_data = noise_data if config['mode'] == 'synthesis' else photo_data
+    loader, workers, calibration, previews, held_out = make_data(config, inputs, generator, loss_fn, record, start,
+                                                                 rank, world, device)
 
     derived = derive(inputs, device, world, amp_dtype, workers, calibration)
     run_dir = Path(config['out'])
@@ -385,7 +466,10 @@ def set_up(config: dict, record: dict | None = None) -> Setup:
     if master:
         write_json(run_dir / 'config.json', {**config, 'derived': derived})
         warnings = ([RANDOM_VGG] if config['vgg_weights'] == 'random' else []) + \
-            (['skipped ' + inputs.scan.summary().split('; skipped ')[1]] if inputs.scan.skipped else [])
+            (['skipped ' + inputs.scan.summary().split('; skipped ')[1]] if inputs.scan and inputs.scan.skipped else [])
+        if config['mode'] == 'synthesis' and config['diversity'] and config['batch_size'] < 2:
+            warnings.append('--diversity needs a batch of at least 2 samples to compare: with --batch_size 1 '
+                            'it does nothing')
         report.begin(derived, record is not None, warnings, run_dir)
     log.info('run folder %s; %s; %s; %d train + %d preview photos', run_dir, derived['device_name'],
              derived['amp'], len(inputs.train), len(inputs.preview))
@@ -397,27 +481,30 @@ def set_up(config: dict, record: dict | None = None) -> Setup:
 # Training
 
 
-def training_step(model, loss_fn, optimizer, scaler, photos, amp_dtype=None):
-    """One optimiser step on a batch of photos; returns the (style, content) losses, detached.
-    The benchmarks time this same function."""
-    with torch.autocast(photos.device.type, amp_dtype) if amp_dtype else nullcontext():
-        style, content = loss_fn(model(photos), photos)
+def training_step(model, loss_fn, optimizer, scaler, batch, amp_dtype=None):
+    """One optimiser step on a batch (photos, or a synthesis run's noise); returns the two terms
+    added, detached (style and content, or style and diversity), and what the loss watches beside
+    them (synthesis: the mean nearest-sample distance; else None). The benchmarks time this."""
+    device = (batch[0] if isinstance(batch, list) else batch).device
+    with torch.autocast(device.type, amp_dtype) if amp_dtype else nullcontext():
+        first, second, watched = loss_fn.on_batch(model, batch)
     optimizer.zero_grad(set_to_none=True)
-    scaler.scale(style + content).backward()
+    scaler.scale(first + second).backward()
     scaler.step(optimizer)
     scaler.update()
-    return style.detach(), content.detach()
+    return first.detach(), second.detach(), watched
 
 
 def evaluate(s: Setup, it: int):
-    losses = held_out_losses(s.generator, s.loss_fn, s.held_out.contiguous(memory_format=MEMORY_FORMAT),
-                             s.config['batch_size'], s.autocast)
+    losses = held_out_losses(s.generator, s.loss_fn, s.held_out, s.config['batch_size'], s.autocast)
     s.report.emit('eval', iteration=it, **losses)
 
 
 def save_preview(s: Setup, it: int):
     """The preview photos through the network as stylize renders them (fp32, models.fast): the
     picture chosen by eye is the one the model gives."""
+    if isinstance(s.generator, SynthesisGenerator):
+        return save_samples(s, it)
     s.model.eval()
     noise = torch.Generator(s.device).manual_seed(0)  # the same noise every time: only the net changes
     out = forward_fast(s.generator, s.previews, generator=noise)
@@ -426,6 +513,21 @@ def save_preview(s: Setup, it: int):
     path = s.run_dir / 'previews' / f'iter_{it:07d}.png'
     save_image(to_image(strip), path)
     s.report.preview(it, str(path.relative_to(s.run_dir)), strip)
+
+
+def save_samples(s: Setup, it: int):
+    """Texture synthesis: the samples of PREVIEW_SEEDS side by side (fp32, as worker.synthesize
+    renders them), and the first one tiled 2x2, so a seam would show while it trains."""
+    s.model.eval()
+    with torch.no_grad():
+        out = s.generator(s.previews).float()
+    s.model.train()
+    strip = torch.cat(list(out), 2)
+    path = s.run_dir / 'previews' / f'iter_{it:07d}.png'
+    tiled = path.with_name(f'iter_{it:07d}-tiled.png')
+    save_image(to_image(strip), path)
+    save_image(to_image(tile(out[:1], 2)[0]), tiled)
+    s.report.preview(it, str(path.relative_to(s.run_dir)), strip, tiled=str(tiled.relative_to(s.run_dir)))
 
 
 def save_checkpoint(s: Setup, it: int, final: bool = False):
@@ -452,8 +554,8 @@ def train(config: dict, record: dict | None = None) -> int:
     it = s.start
     for photos in s.loader:
         it += 1
-        style, content = training_step(s.model, s.loss_fn, s.optimizer, s.scaler, s.on_device(photos), s.amp_dtype)
-        s.report.step(it, style, content, s.scheduler.get_last_lr()[0])
+        terms = training_step(s.model, s.loss_fn, s.optimizer, s.scaler, s.on_device(photos), s.amp_dtype)
+        s.report.step(it, *terms, s.scheduler.get_last_lr()[0])
         s.scheduler.step()
         stopping = stop.agreed(it, s)
         last = it == total or stopping

@@ -79,27 +79,37 @@ def stylize_video(render, src, dst, progress=None) -> dict:
     frame rate, its sound re-encoded as AAC). The file appears only when whole. `progress(done,
     total)` after each frame."""
     info = probe(src)
+    result = write_video((render(frame) for frame in frames(src)), dst, info['fps'],
+                         audio=src if info['audio'] else None,
+                         progress=progress and (lambda done: progress(done, max(info['frames'], done))))
+    if not result['frames']:
+        raise VideoError(f'{src} has no frames')
+    return {**result, 'audio': info['audio']}
+
+
+def write_video(images, dst, fps: float, audio=None, progress=None) -> dict:
+    """PIL images to `dst` (H.264 at `fps`; `audio`: a file whose sound is re-encoded as AAC beside
+    them), atomically: the file appears only when whole. `progress(done)` after each frame."""
     ff = _ffmpeg()
     dst = Path(dst)
     tmp = dst.with_name(f'.tmp-{dst.stem}{dst.suffix}')  # ffmpeg picks the container by extension
     writer, done, size = None, 0, None
     try:
-        for frame in frames(src):
-            out = render(frame)
+        for out in images:
             if writer is None:
                 size = (out.width // 2 * 2, out.height // 2 * 2)  # H.264 in yuv420p wants even sides
-                writer = ff.write_frames(str(tmp), size, fps=info['fps'], codec='libx264', macro_block_size=1,
-                                         quality=8, audio_path=str(src) if info['audio'] else None,
-                                         audio_codec='aac' if info['audio'] else None)
+                writer = ff.write_frames(str(tmp), size, fps=fps, codec='libx264', macro_block_size=1,
+                                         quality=8, audio_path=str(audio) if audio else None,
+                                         audio_codec='aac' if audio else None)
                 writer.send(None)
             if out.size != size:
                 out = out.crop((0, 0, *size))
             writer.send(np.ascontiguousarray(np.asarray(out, dtype=np.uint8)))
             done += 1
             if progress:
-                progress(done, max(info['frames'], done))
+                progress(done)
         if writer is None:
-            raise VideoError(f'{src} has no frames')
+            return {'frames': 0, 'size': None, 'fps': fps}
         writer.close()
         writer = None
         os.replace(tmp, dst)
@@ -107,4 +117,4 @@ def stylize_video(render, src, dst, progress=None) -> dict:
         if writer is not None:
             writer.close()
         tmp.unlink(missing_ok=True)
-    return {'frames': done, 'size': size, 'fps': info['fps'], 'audio': info['audio']}
+    return {'frames': done, 'size': size, 'fps': fps}

@@ -2,7 +2,7 @@
 command line, and its bounds are the command line's checks."""
 import pytest
 
-from worker.config import DEFAULTS, SCHEMA, argv_from_config, parse_args, settings
+from worker.config import DEFAULTS, MODE_DEFAULTS, SCHEMA, argv_from_config, parse_args, settings
 from worker.errors import UsageError
 
 REQUIRED = {'data_dir': 'sample', 'texture': 'stained_glass'}
@@ -31,10 +31,23 @@ def test_every_setting_round_trips_through_the_command_line(key):
     spec = SCHEMA[key]
     value = other_value(key, spec)
     assert value != spec.get('default')
-    config, _ = settings(parse_args(argv_from_config({**REQUIRED, key: value, 'out': '/tmp/x'}), raise_errors=True))
+    required = {'texture': 'stained_glass'} if key == 'mode' else REQUIRED  # synthesis: no photos
+    config, _ = settings(parse_args(argv_from_config({**required, key: value, 'out': '/tmp/x'}), raise_errors=True))
     assert config[key] == value
+    defaults = {**DEFAULTS, **MODE_DEFAULTS[config['mode']]}
     assert {k: v for k, v in config.items() if k not in (key, 'out', *REQUIRED)} == \
-        {k: v for k, v in DEFAULTS.items() if k not in (key, *REQUIRED)}
+        {k: v for k, v in defaults.items() if k not in (key, *REQUIRED)}
+
+
+def test_synthesis_takes_its_own_defaults_and_no_photos():
+    config, _ = settings(parse_args(['--mode', 'synthesis', '--texture', 'x', '--lr', '0.2'], raise_errors=True))
+    assert MODE_DEFAULTS['synthesis'] and MODE_DEFAULTS['synthesis'].get('lr') != 0.2
+    assert config['lr'] == 0.2  # the user's own value wins
+    assert all(config[k] == v for k, v in MODE_DEFAULTS['synthesis'].items() if k != 'lr')
+    with pytest.raises(UsageError, match='leave out --data_dir'):
+        settings(parse_args(['--mode', 'synthesis', '--texture', 'x', '--data_dir', 'sample'], raise_errors=True))
+    with pytest.raises(UsageError, match='--data_dir required'):
+        settings(parse_args(['--texture', 'x'], raise_errors=True))
 
 
 @pytest.mark.parametrize('key', sorted(k for k, s in SCHEMA.items() if 'min' in s))
