@@ -3,7 +3,10 @@
 // files that define them once (worker/protocol.json, worker/settings.json). The browser gets
 // them from GET /api/protocol.
 const PROTOCOL = require('../worker/protocol.json');
-const { settings: SETTINGS, sweep_values: SWEEP_VALUES } = require('../worker/settings.json');
+const { settings: SETTINGS, sweep_values: SWEEP_VALUES, mode_defaults: MODES } = require('../worker/settings.json');
+
+// What each mode (stylize, synthesis) changes from the defaults, without the file's notes.
+const MODE_DEFAULTS = Object.fromEntries(Object.entries(MODES || {}).filter(([mode]) => !mode.startsWith('_')));
 
 const UPLOAD_BYTES = PROTOCOL.limits.upload_mb * 2 ** 20;
 
@@ -15,6 +18,10 @@ module.exports = {
   UPLOAD_BYTES,
   RUN_ID: new RegExp(PROTOCOL.limits.run_id),
   STOP_TIMEOUT_S: PROTOCOL.limits.stop_timeout_s,
-  // What the browser needs: the settings for the wizard (and sweeps), the limits and the state groups.
-  forBrowser: { settings: SETTINGS, sweep_values: SWEEP_VALUES, limits: PROTOCOL.limits, states: PROTOCOL.states },
+  SYNTHESIZE: { side: PROTOCOL.limits.synthesize_side, count: PROTOCOL.limits.synthesize_count },
+  // What the browser needs: the settings for the wizard (and sweeps) and each mode's defaults, the
+  // limits and the state groups.
+  forBrowser: {
+    settings: SETTINGS, sweep_values: SWEEP_VALUES, mode_defaults: MODE_DEFAULTS, limits: PROTOCOL.limits, states: PROTOCOL.states,
+  },
 };

@@ -1,11 +1,13 @@
 'use strict';
-// /api/runs: list, create, one run, stop, continue, delete, choose its model, export it, its events, its files.
+// /api/runs: list, create, one run, stop, continue, delete, choose its model, export it, its events, its
+// files; new samples of a texture-synthesis run (synthesize.js).
 const express = require('express');
 const { ask } = require('./ask');
 const { HttpError } = require('../http-error');
 const { isRunId, isSafeName, safeSegments } = require('../ids');
 const { EXPORT_FORMATS } = require('../protocol');
 const { proxyFile } = require('../proxy');
+const { synthesize } = require('./synthesize');
 
 function runsRouter(worker) {
   const router = express.Router();
@@ -19,9 +21,11 @@ function runsRouter(worker) {
   router.post('/', express.json({ limit: '1mb' }), async (req, res) => {
     const config = req.body?.config;
     if (!config || typeof config !== 'object' || Array.isArray(config)) {
-      throw new HttpError(400, 'send JSON {config: {data_dir, texture, ...}}');
+      throw new HttpError(400, 'send JSON {config: {data_dir, texture, ...}} (or {mode: \'synthesis\', texture, ...})');
     }
-    for (const key of ['data_dir', 'texture']) {
+    // Texture synthesis learns from the texture alone: no photos (the worker refuses a data_dir).
+    const required = config.mode === 'synthesis' ? ['texture'] : ['data_dir', 'texture'];
+    for (const key of required) {
       if (typeof config[key] !== 'string' || !config[key].trim()) throw new HttpError(400, `config.${key} is required`);
     }
     res.status(201).json(await ask(worker, 'start_run', { config }));
@@ -51,6 +55,9 @@ function runsRouter(worker) {
     if (!Number.isSafeInteger(iteration)) throw new HttpError(400, 'send JSON {iteration}: the checkpoint to use');
     res.json(await ask(worker, 'use_checkpoint', { run: req.params.id, iteration }));
   });
+
+  // New samples of a texture-synthesis model: {checkpoint?, width, height, seed, count, tile}.
+  router.post('/:id/synthesize', express.json({ limit: '16kb' }), synthesize(worker));
 
   // The model (or ?checkpoint=iter_N.pth) exported for other runtimes: ?format=onnx|torchscript.
   router.get('/:id/export', async (req, res) => {

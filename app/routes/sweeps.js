@@ -10,7 +10,8 @@ function sweepsRouter(worker) {
   router.post('/', express.json({ limit: '1mb' }), async (req, res) => {
     const { config, sweep } = req.body || {};
     if (!config || typeof config !== 'object' || Array.isArray(config)) {
-      throw new HttpError(400, 'send JSON {config: {data_dir, texture, ...}, sweep: {setting, values, name?}}');
+      // data_dir is the worker's to require: a texture-synthesis config ({mode: 'synthesis'}) has none.
+      throw new HttpError(400, 'send JSON {config: {data_dir, texture, ...} or {mode: \'synthesis\', texture, ...}, sweep: {setting, values, name?}}');
     }
     if (!sweep || typeof sweep.setting !== 'string' || !Array.isArray(sweep.values)) {
       throw new HttpError(400, 'sweep must be {setting, values: [...], name?}');

@@ -61,6 +61,8 @@ export const api = {
   deleteRun: (id) => request('DELETE', `/api/runs/${encodeURIComponent(id)}`).then(async (res) => {
     if (!res.ok) throw await errorOf(res);
   }),
+  // New samples of a texture-synthesis run: {samples: [{seed, path, tiled?}], width, height, ms}.
+  synthesize: (id, body) => json('POST', `/api/runs/${encodeURIComponent(id)}/synthesize`, { json: body }),
   continueRun: (id, body) => json('POST', `/api/runs/${encodeURIComponent(id)}/continue`, { json: body }),
   scanDataset: (path, signal) => json('POST', '/api/datasets/scan', { json: { path }, signal }),
   textures: () => json('GET', '/api/textures'),

@@ -1,14 +1,16 @@
 // One cell of the compare grid, large: the held-out photo, the network's output at that
 // iteration, and the texture side by side; "Use this one" (the checkpoint becomes the run's
-// model.pth, the previous model kept); and Stylize with that network, noise strip included.
+// model.pth, the previous model kept); and Stylize with that network, noise strip included. For a
+// texture-synthesis run: the exemplar, the sample of that seed and the texture; and Generate.
 import { h, icon, replace } from './dom.js';
 import { api, runFile, textureImage } from './api.js';
 import * as store from './store.js';
 import { isEnded } from './protocol.js';
 import { int, title } from './format.js';
-import { textureName } from './runinfo.js';
+import { runMode, textureName } from './runinfo.js';
 import { stripCrop } from './previews.js';
 import { StylizePanel } from './stylize.js';
+import { GeneratePanel } from './generate.js';
 
 const fileName = (path) => path.split('/').pop();
 
@@ -42,16 +44,21 @@ export function openCell({ run, iteration, path, photo, photos, label }) {
   });
 
   const tex = textureName(run);
-  const stylize = new StylizePanel(run.id, {
-    choices: () => (ckpt ? [{ value: fileName(ckpt.path), label: `Checkpoint at iteration ${int(ckpt.iteration)}` }] : []),
-  });
+  const synthesis = runMode(run) === 'synthesis';
+  const networks = { choices: () => (ckpt ? [{ value: fileName(ckpt.path), label: `Checkpoint at iteration ${int(ckpt.iteration)}` }] : []) };
+  const stylize = synthesis ? new GeneratePanel(run.id, networks) : new StylizePanel(run.id, networks);
   stylize.update();
+  const what = synthesis ? `seed ${photo}` : `photo ${photo + 1}`;
   const close = h('button', { type: 'button', class: 'btn btn-ghost', id: 'cell-close' }, 'Close');
   const dialog = h('dialog', { class: 'dialog dialog-wide', id: 'cell-dialog', 'aria-labelledby': 'cell-title' },
-    h('div', { class: 'cell-head' }, h('h2', { id: 'cell-title' }, label), h('p', { class: 'muted' }, `Iteration ${int(iteration)} · photo ${photo + 1}`)),
+    h('div', { class: 'cell-head' }, h('h2', { id: 'cell-title' }, label), h('p', { class: 'muted' }, `Iteration ${int(iteration)} · ${what}`)),
     h('div', { class: 'cell-figures' },
-      h('figure', {}, stripCrop(runFile(run.id, 'previews/photos.png'), photo, photos, `Held-out photo ${photo + 1}`), h('figcaption', { class: 'muted small' }, 'Photo')),
-      h('figure', {}, stripCrop(runFile(run.id, path), photo, photos, `Stylized at iteration ${iteration}`), h('figcaption', { class: 'muted small' }, `Stylized, iteration ${int(iteration)}`)),
+      synthesis
+        ? h('figure', {}, h('div', { class: 'crop' }, h('img', { src: runFile(run.id, 'previews/exemplar.png'), alt: 'The exemplar: the texture as the network sees it', class: 'crop-fill' })),
+          h('figcaption', { class: 'muted small' }, 'Exemplar'))
+        : h('figure', {}, stripCrop(runFile(run.id, 'previews/photos.png'), photo, photos, `Held-out photo ${photo + 1}`), h('figcaption', { class: 'muted small' }, 'Photo')),
+      h('figure', {}, stripCrop(runFile(run.id, path), photo, photos, synthesis ? `The sample of seed ${photo} at iteration ${iteration}` : `Stylized at iteration ${iteration}`),
+        h('figcaption', { class: 'muted small' }, synthesis ? `Sample, seed ${photo}, iteration ${int(iteration)}` : `Stylized, iteration ${int(iteration)}`)),
       h('figure', {}, h('div', { class: 'crop' }, h('img', { src: textureImage(tex), alt: `Texture: ${title(tex)}`, class: 'crop-fill' })), h('figcaption', { class: 'muted small' }, `Texture: ${title(tex)}`))),
     h('div', { class: 'cell-use' }, use, h('p', { class: 'hint' }, useHint), status),
     stylize.el,

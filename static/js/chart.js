@@ -2,6 +2,11 @@
 // iteration or elapsed time; and the held-out total (eval events: photos never trained on) as
 // points at the start and at each checkpoint, unsmoothed. uPlot is loaded on demand, so the rest of the dashboard works
 // even if it could not be.
+// A texture-synthesis run (setMode('synthesis')) has no content term: its curves are the style term,
+// the diversity term, the distance between samples and the total. The diversity term (minus
+// diversity x the mean log nearest-sample distance) and so the total can be negative, which a log
+// scale cannot draw: on the log scale the chart shows the two positive curves (style, distance) and
+// says so; the linear scale shows all four.
 import { h, icon, newId, perFrame, replace } from './dom.js';
 import { clock, int, loss } from './format.js';
 import { ema } from './smooth.js';
@@ -49,13 +54,26 @@ export const lastOf = (arr) => {
 export const INT_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 25000, 50000, 100000, 200000, 500000, 1e6];
 const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
 
-// Total last: drawn on top (it often lies over the content curve).
-const SERIES = [
-  { key: 'style', label: 'Style', stroke: '#d9480f', width: 1.5 },
-  { key: 'content', label: 'Content', stroke: '#0c8599', width: 1.5 },
-  { key: 'total', label: 'Total', stroke: '#3548c9', width: 2.25 },
-];
-const HELD_OUT = { label: 'Held-out total', stroke: '#862e9c', width: 1.5, dash: [5, 4], spanGaps: true, points: { show: true, size: 7, fill: '#862e9c' } };
+// Total last: drawn on top (it often lies over the content curve). `signed`: can be negative.
+const SERIES = {
+  stylize: [
+    { key: 'style', label: 'Style', stroke: '#d9480f', width: 1.5 },
+    { key: 'content', label: 'Content', stroke: '#0c8599', width: 1.5 },
+    { key: 'total', label: 'Total', stroke: '#3548c9', width: 2.25 },
+  ],
+  synthesis: [
+    { key: 'style', label: 'Style', stroke: '#d9480f', width: 1.5 },
+    { key: 'distance', label: 'Distance between samples', stroke: '#2b8a3e', width: 1.5 },
+    { key: 'diversity', label: 'Diversity term', stroke: '#0c8599', width: 1.5, signed: true },
+    { key: 'total', label: 'Total', stroke: '#3548c9', width: 2.25, signed: true },
+  ],
+};
+// The held-out curve: the total on held-out photos; for synthesis, the style term of the held-out
+// seeds' samples (its eval total, which has no diversity term).
+const HELD_OUT = { stroke: '#862e9c', width: 1.5, dash: [5, 4], spanGaps: true, points: { show: true, size: 7, fill: '#862e9c' } };
+const HELD_OUT_LABEL = { stylize: 'Held-out total', synthesis: 'Held-out style' };
+const LOG_NOTE = 'Log scale: the diversity term and the total can be negative, so only the style term and the distance '
+  + 'between samples (both positive) are drawn. Linear shows all four.';
 
 function segmented(name, legend, options, value, onChange) {
   const group = h('fieldset', { class: 'segmented' }, h('legend', { class: 'sr-only' }, legend));
@@ -72,7 +90,8 @@ export const AXIS = { stroke: '#5b6473', grid: { stroke: '#eceff4', width: 1 }, 
 
 export class LossChart {
   constructor() {
-    this.data = { iter: [], time: [], style: [], content: [], total: [] };
+    this.data = { iter: [], time: [], style: [], content: [], diversity: [], distance: [], total: [] };
+    this.mode = 'stylize';
     this.evals = []; // {iteration, t, total}, in iteration order
     this.smoothing = Number(localStorage.getItem('tn-studio.smoothing') ?? 0.6);
     this.log = (localStorage.getItem('tn-studio.scale') ?? 'log') === 'log';
@@ -93,6 +112,7 @@ export class LossChart {
     this.summary = h('p', { class: 'sr-only' });
     this.empty = h('div', { class: 'chart-empty muted' }, 'The curves appear with the first iteration.');
     this.note = h('p', { class: 'muted small chart-note', id: 'balance-note', hidden: true });
+    this.scaleNote = h('p', { class: 'muted small chart-note', id: 'scale-note', hidden: true });
     this.el = h('section', { class: 'card chart-card', 'aria-labelledby': 'chart-title', dataset: { points: '0' } },
       h('div', { class: 'card-head' },
         h('h2', { id: 'chart-title' }, 'Losses'),
@@ -108,7 +128,7 @@ export class LossChart {
             localStorage.setItem('tn-studio.x', v);
             this.rebuild();
           }))),
-      this.note,
+      this.note, this.scaleNote,
       h('div', { class: 'chart-wrap' }, this.summary, this.canvas, this.empty),
       h('p', { class: 'muted small chart-hint' }, 'Drag across the chart to zoom, double-click to reset. Click a legend entry to hide its curve.'));
     this.schedule = perFrame(() => this.redraw());
@@ -132,11 +152,24 @@ export class LossChart {
     d.iter.push(event.iteration);
     d.time.push(t);
     d.style.push(event.style);
-    d.content.push(event.content);
+    for (const key of ['content', 'diversity', 'distance']) d[key].push(event[key] ?? null);
     d.total.push(event.total);
     this.el.dataset.points = String(d.iter.length);
     this.el.dataset.lastIteration = String(event.iteration);
     this.schedule();
+  }
+
+  // 'stylize' or 'synthesis': which curves there are.
+  setMode(mode) {
+    if (mode === this.mode || !SERIES[mode]) return;
+    this.mode = mode;
+    this.el.dataset.mode = mode;
+    this.rebuild();
+  }
+
+  // The curves drawn: on a log scale, only those that cannot be negative.
+  shown() {
+    return SERIES[this.mode].filter((s) => !(this.log && s.signed));
   }
 
   // The line under the title that says what the loss units mean ('' hides it).
@@ -165,7 +198,7 @@ export class LossChart {
     const blank = early.map(() => null);
     return [
       [...early.map((e) => (time ? e.t : e.iteration)), ...(time ? d.time : d.iter)],
-      ...SERIES.map((s) => [...blank, ...clean(ema(d[s.key], this.smoothing))]),
+      ...this.shown().map((s) => [...blank, ...clean(ema(d[s.key], this.smoothing))]),
       clean([...early.map((e) => e.total), ...d.iter.map((it) => byIteration.get(it) ?? null)]),
     ];
   }
@@ -177,6 +210,8 @@ export class LossChart {
   }
 
   rebuild() {
+    this.scaleNote.textContent = LOG_NOTE;
+    this.scaleNote.hidden = !(this.log && SERIES[this.mode].some((s) => s.signed));
     if (!this.uPlot) return;
     this.plot?.destroy();
     const time = this.xMode === 'time';
@@ -192,8 +227,8 @@ export class LossChart {
       series: [
         // Away from the cursor, the legend shows the latest values.
         { label: time ? 'Elapsed' : 'Iteration', value: (u, v, si, idx) => { const x = idx === null ? lastOf(u.data[0]) : v; return x === null ? '–' : time ? clock(x) : int(x); } },
-        ...SERIES.map((s) => ({ label: s.label, stroke: s.stroke, width: s.width, points: { show: false }, value: (u, v, si, idx) => loss(idx === null ? lastOf(u.data[si]) : v) })),
-        { ...HELD_OUT, value: (u, v, si, idx) => loss(idx === null ? lastOf(u.data[si]) : v) },
+        ...this.shown().map((s) => ({ label: s.label, stroke: s.stroke, width: s.width, points: { show: false }, value: (u, v, si, idx) => loss(idx === null ? lastOf(u.data[si]) : v) })),
+        { ...HELD_OUT, label: HELD_OUT_LABEL[this.mode], value: (u, v, si, idx) => loss(idx === null ? lastOf(u.data[si]) : v) },
       ],
       cursor: { drag: { x: true, y: false, setScale: true } },
       legend: { live: true },
@@ -207,9 +242,12 @@ export class LossChart {
     const d = this.data;
     const n = d.iter.length;
     const held = this.evals.at(-1);
+    const parts = this.mode === 'synthesis'
+      ? `style ${loss(d.style[n - 1])}, diversity term ${loss(d.diversity[n - 1])}, distance between samples ${loss(d.distance[n - 1])}`
+      : `style ${loss(d.style[n - 1])}, content ${loss(d.content[n - 1])}`;
     this.summary.textContent = (n
-      ? `Loss curves over ${n} iterations; latest total ${loss(d.total[n - 1])}, style ${loss(d.style[n - 1])}, content ${loss(d.content[n - 1])}`
-        + (held ? `; held-out total ${loss(held.total)} at iteration ${int(held.iteration)}` : '')
+      ? `Loss curves over ${n} iterations; latest total ${loss(d.total[n - 1])}, ${parts}`
+        + (held ? `; ${HELD_OUT_LABEL[this.mode].toLowerCase()} ${loss(held.total)} at iteration ${int(held.iteration)}` : '')
       : 'Loss curves: no iterations yet');
     if (!this.plot) return;
     this.plot.setData(this.series());

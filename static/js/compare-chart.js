@@ -1,6 +1,7 @@
 // The loss curves of several runs on one chart: each run's total (smoothed as on its dashboard)
 // and its held-out total (dashed, with points), by iteration, log y. Series follow the rows'
-// colours in the compare grid.
+// colours in the compare grid. A texture-synthesis run's total can be negative (its diversity
+// term), which a log scale cannot draw: its curve is its style term (its held-out total is that too).
 import { h, icon, perFrame, replace } from './dom.js';
 import { AXIS, INT_INCRS, lastOf, loadUPlot, logSplits, tick } from './chart.js';
 import { int, loss } from './format.js';
@@ -16,7 +17,8 @@ export class CompareChart {
     this.empty = h('div', { class: 'chart-empty muted' }, 'The curves appear with the first iterations.');
     this.el = h('section', { class: 'card chart-card', 'aria-labelledby': 'compare-chart-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'compare-chart-title' }, 'Losses')),
-      h('p', { class: 'muted small' }, 'Each run’s total loss (smoothed), and its held-out total (dashed) where checkpoints were evaluated. '
+      h('p', { class: 'muted small' }, 'Each run’s total loss (smoothed), and its held-out total (dashed) where checkpoints were evaluated; '
+        + 'for a texture-synthesis run, its style term (its total can be negative). '
         + 'The losses are in each run’s own calibrated units: compare their shapes, and the pictures.'),
       h('div', { class: 'chart-wrap' }, this.canvas, this.empty));
     this.schedule = perFrame(() => this.redraw());
@@ -29,7 +31,7 @@ export class CompareChart {
       h('span', {}, 'The chart library could not be loaded (/vendor/uplot/).'))));
   }
 
-  // The rows, in order: [{id, label, colour}]. Their data is kept across calls.
+  // The rows, in order: [{id, label, colour, mode}]. Their data is kept across calls.
   setRuns(rows) {
     const old = new Map(this.runs.map((r) => [r.id, r]));
     this.runs = rows.map((r) => ({ iter: [], total: [], evals: new Map(), ...old.get(r.id), ...r }));
@@ -41,7 +43,7 @@ export class CompareChart {
     if (!run) return;
     if (event.type === 'iteration') {
       run.iter.push(event.iteration);
-      run.total.push(event.total);
+      run.total.push(run.mode === 'synthesis' ? event.style : event.total);
     } else if (event.type === 'eval') {
       run.evals.set(event.iteration, event.total);
     }

@@ -2,7 +2,9 @@
 // joined by commas). Their held-out previews in a grid (a row per run, a column per preview
 // photo) at one iteration chosen with a shared slider, their loss curves overlaid, and the
 // settings that differ as row labels. Live while the runs train: each run's events come from its
-// socket subscription, its facts from the store. A cell opens large (cell-view.js).
+// socket subscription, its facts from the store. A cell opens large (cell-view.js). A texture-
+// synthesis run's row shows its samples, a column per preview seed (its strip cut per sample as a
+// stylization run's is cut per photo); when every run is one, the columns are labelled by seed.
 import { h, icon, perFrame, renderIf, replace } from './dom.js';
 import { runFile } from './api.js';
 import * as socket from './socket.js';
@@ -13,19 +15,23 @@ import { settingsSchema } from './protocol.js';
 import { COLOURS, CompareChart } from './compare-chart.js';
 import { openCell } from './cell-view.js';
 import { stripCrop } from './previews.js';
+import { runMode } from './runinfo.js';
 
 const PREVIEW_PHOTOS = 4; // until the photos strip has loaded and says how many
 
 // The settings whose values differ between the runs, in settings.json's order.
+// (A run's mode is its RunInfo's: older configs say nothing, and mean stylize.)
+const settingOf = (run, key) => (key === 'mode' ? runMode(run) : run.config?.[key] ?? null);
+
 function differingSettings(runs) {
   const keys = Object.keys(settingsSchema()).concat('texture');
-  return [...new Set(keys)].filter((key) => new Set(runs.map((r) => JSON.stringify(r.config?.[key] ?? null))).size > 1);
+  return [...new Set(keys)].filter((key) => new Set(runs.map((r) => JSON.stringify(settingOf(r, key)))).size > 1);
 }
 
 function rowLabel(run, keys) {
   const label = (key) => settingsSchema()[key]?.label || title(key);
   const show = (v) => (Array.isArray(v) ? v.join(', ') : v === null || v === undefined ? 'default' : String(v));
-  return keys.length ? keys.map((k) => `${label(k)} ${show(run.config?.[k])}`).join(' · ') : run.id;
+  return keys.length ? keys.map((k) => `${label(k)} ${show(settingOf(run, k))}`).join(' · ') : run.id;
 }
 
 export function sweepView(container, { id }) {
@@ -50,15 +56,17 @@ function compare(container, selectRuns, describe) {
   const slider = h('input', { type: 'range', class: 'range', id: 'compare-slider', min: 0, max: 0, step: 1, value: 0, 'aria-label': 'Iteration' });
   const sliderLabel = h('output', { for: 'compare-slider', class: 'num', id: 'compare-iteration' }, '–');
   const grid = h('div', { class: 'cmp-grid', id: 'compare-grid', role: 'table', 'aria-label': 'Previews of each run' });
+  const gridTitle = h('h2', { id: 'cmp-title' }, 'Previews on held-out photos');
+  const gridHint = h('p', { class: 'muted small' }, 'Click a picture to see it large, stylize your own photo with that network, or make it the run’s model.');
   const empty = h('p', { class: 'muted', id: 'compare-empty' }, 'The previews appear as the runs train.');
   const chart = new CompareChart();
   container.append(
     h('a', { class: 'back-link', href: '#/' }, icon('back', 16), 'All runs'),
     h('div', { class: 'page-head' }, h('div', {}, heading, sub)),
     h('section', { class: 'card cmp-card', 'aria-labelledby': 'cmp-title' },
-      h('div', { class: 'card-head' }, h('h2', { id: 'cmp-title' }, 'Previews on held-out photos'),
+      h('div', { class: 'card-head' }, gridTitle,
         h('div', { class: 'control' }, h('label', { for: 'compare-slider', class: 'label small' }, 'Iteration'), slider, sliderLabel)),
-      h('p', { class: 'muted small' }, 'Click a picture to see it large, stylize your own photo with that network, or make it the run’s model.'),
+      gridHint,
       empty, h('div', { class: 'cmp-scroll' }, grid)),
     chart.el);
 
@@ -67,7 +75,7 @@ function compare(container, selectRuns, describe) {
   let runs = [];
   let photos = PREVIEW_PHOTOS;
   let follow = true; // the slider follows the newest iteration until moved
-  let measured = false; // how many photos a strip holds, read from the first photos strip
+  let measured = false; // how many photos (or seeds) a strip holds, read from the first preview strip
 
   const iterations = () => [...new Set([...previews.values()].flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
   const previewAt = (id, iteration) => {
@@ -91,7 +99,7 @@ function compare(container, selectRuns, describe) {
     }));
   }
 
-  function measurePhotos(run) {
+  function measurePhotos(run, path) {
     const img = new Image();
     img.onload = () => {
       const n = Math.max(1, Math.round(img.naturalWidth / img.naturalHeight));
@@ -100,7 +108,7 @@ function compare(container, selectRuns, describe) {
         renderGrid();
       }
     };
-    img.src = runFile(run.id, 'previews/photos.png');
+    img.src = runFile(run.id, path);
   }
 
   const renderGrid = perFrame(() => {
@@ -113,11 +121,13 @@ function compare(container, selectRuns, describe) {
     grid.dataset.iteration = chosen === null ? '' : String(chosen);
     empty.hidden = its.length > 0;
     const keys = differingSettings(runs);
-    // The held-out photos, from the first run with a preview (its photos strip exists by then).
-    const source = runs.find((r) => previews.get(r.id)?.size);
-    if (source && !measured) {
+    // The held-out photos, from the first stylization run with a preview (its photos strip exists
+    // by then); with none, the columns are the synthesis runs' seeds.
+    const withPreviews = runs.filter((r) => previews.get(r.id)?.size);
+    const source = withPreviews.find((r) => runMode(r) !== 'synthesis') || null;
+    if (withPreviews.length && !measured) {
       measured = true;
-      measurePhotos(source);
+      measurePhotos(withPreviews[0], previews.get(withPreviews[0].id).values().next().value);
     }
     const shown = runs.map((run) => (chosen === null ? null : previewAt(run.id, chosen)));
     // Rebuilt only when something it shows changed: a new element would fetch its picture again.
@@ -126,15 +136,21 @@ function compare(container, selectRuns, describe) {
   });
 
   function buildGrid(chosen, source, keys, shown) {
-    const head = h('div', { class: 'cmp-row cmp-head', role: 'row' }, h('div', { class: 'cmp-label', role: 'columnheader' }, 'Photos'),
+    const seedsOnly = runs.length > 0 && runs.every((r) => runMode(r) === 'synthesis');
+    gridTitle.textContent = seedsOnly ? 'Samples at the preview seeds' : 'Previews on held-out photos';
+    gridHint.textContent = seedsOnly ? 'Click a sample to see it large beside the exemplar, generate textures with that network, or make it the run’s model.'
+      : 'Click a picture to see it large, stylize your own photo with that network, or make it the run’s model.';
+    const head = h('div', { class: 'cmp-row cmp-head', role: 'row' }, h('div', { class: 'cmp-label', role: 'columnheader' }, seedsOnly ? 'Seeds' : 'Photos'),
       Array.from({ length: photos }, (_, i) => h('div', { class: 'cmp-cell', role: 'columnheader' },
-        source ? stripCrop(runFile(source.id, 'previews/photos.png'), i, photos, `Held-out photo ${i + 1}`) : null)));
+        seedsOnly ? h('span', { class: 'cmp-seed' }, `seed ${i}`)
+          : source ? stripCrop(runFile(source.id, 'previews/photos.png'), i, photos, `Held-out photo ${i + 1}`) : null)));
     const rows = runs.map((run, r) => {
       const at = shown[r];
+      const what = (i) => (runMode(run) === 'synthesis' ? `seed ${i}` : `photo ${i + 1}`);
       const cells = Array.from({ length: photos }, (_, i) => h('div', { class: 'cmp-cell', role: 'cell' },
         at ? h('button', {
           type: 'button', class: 'cmp-open', dataset: { run: run.id, photo: String(i), iteration: String(at.iteration) },
-          'aria-label': `${rowLabel(run, keys)}, photo ${i + 1}, iteration ${at.iteration}: open large`,
+          'aria-label': `${rowLabel(run, keys)}, ${what(i)}, iteration ${at.iteration}: open large`,
           onclick: () => openCell({ run: store.getRun(run.id) || run, iteration: at.iteration, path: at.path, photo: i, photos, label: rowLabel(run, keys) }),
         }, stripCrop(runFile(run.id, at.path), i, photos, '')) : h('div', { class: 'cmp-none muted small' }, 'not yet')));
       return h('div', { class: 'cmp-row', role: 'row', dataset: { run: run.id, shown: at ? String(at.iteration) : '' } },
@@ -161,7 +177,7 @@ function compare(container, selectRuns, describe) {
     for (const run of runs) if (!subscriptions.has(run.id)) subscribe(run);
     if (changed) {
       const keys = differingSettings(runs);
-      chart.setRuns(runs.map((run, i) => ({ id: run.id, label: rowLabel(run, keys), colour: COLOURS[i % COLOURS.length] })));
+      chart.setRuns(runs.map((run, i) => ({ id: run.id, label: rowLabel(run, keys), colour: COLOURS[i % COLOURS.length], mode: runMode(run) })));
     }
     renderGrid();
   }

@@ -1,5 +1,5 @@
-// A run's dashboard (#/runs/:id): progress, live loss curves, previews, checkpoints, stylize,
-// stop / download, and why a failed run failed. The run's facts (state, times, device,
+// A run's dashboard (#/runs/:id): progress, live loss curves, previews, checkpoints, stylize (or,
+// for a texture-synthesis run, generate), stop / download, and why a failed run failed. The run's facts (state, times, device,
 // calibration, checkpoints, model, error) are its RunInfo, kept by the store from run_state
 // messages; the events (history first, then live, from the socket subscription) feed only the
 // chart, the previews, the notices and the progress between two RunInfos.
@@ -10,11 +10,12 @@ import * as store from './store.js';
 import { badge } from './badges.js';
 import { isActive, isEnded } from './protocol.js';
 import { bytes, duration, int, loss, rate, title, when } from './format.js';
-import { balanceNote, itPerS, textureName } from './runinfo.js';
+import { MODE_LABELS, balanceNote, itPerS, runMode, textureName } from './runinfo.js';
 import { LossChart } from './chart.js';
 import { PreviewPanel } from './previews.js';
 import { CheckpointList } from './checkpoints.js';
 import { StylizePanel } from './stylize.js';
+import { GeneratePanel } from './generate.js';
 import { confirmDialog } from './confirm.js';
 import { continueDialog } from './continue.js';
 import { prefillWizard } from './wizard.js';
@@ -32,7 +33,7 @@ export function dashboardView(container, { id }) {
   let actionError = null;
 
   // What the events say: the chart's time origin, the newest iteration, the notices.
-  const ev = { t0: null, lastIteration: null, warnings: new Set(), download: null };
+  const ev = { t0: null, lastIteration: null, warnings: new Set(), download: null, mode: null };
 
   // -- layout ------------------------------------------------------------------------------
   const titleEl = h('h1', { class: 'run-h1' }, 'Run');
@@ -59,10 +60,14 @@ export function dashboardView(container, { id }) {
   const previews = new PreviewPanel(id);
   const checkpoints = new CheckpointList(id, previews);
   const stylize = new StylizePanel(id, checkpoints);
+  const generate = new GeneratePanel(id, checkpoints);
+  // Neither until the run's mode is known (its RunInfo or start event): no flash of the wrong one.
+  stylize.el.hidden = true;
+  generate.el.hidden = true;
 
   // Hidden for a run that failed before its first iteration: nothing to show there.
   const body = h('div', { class: 'dash-body' }, progressCard, chart.el, previews.el,
-    h('div', { class: 'dash-grid' }, checkpoints.el, stylize.el));
+    h('div', { class: 'dash-grid' }, checkpoints.el, stylize.el, generate.el));
   container.append(
     h('a', { class: 'back-link', href: '#/' }, icon('back', 16), 'All runs'),
     h('div', { class: 'page-head run-head-row' },
@@ -126,8 +131,10 @@ export function dashboardView(container, { id }) {
     document.title = `${tex ? title(tex) : `Run ${id}`}${s ? ` · ${s}` : ''} · TN Studio`;
     renderIf(badgeSlot, s, () => replace(badgeSlot, s ? badge(s) : null));
     const from = run?.resumed_from;
-    renderIf(subline, [run?.created, run?.device, run?.config?.data_dir, from, run?.sweep?.id], () => {
+    const mode = knownMode();
+    renderIf(subline, [run?.created, run?.device, run?.config?.data_dir, from, run?.sweep?.id, mode], () => {
       const parts = [h('code', { class: 'run-id' }, id)];
+      if (mode === 'synthesis') parts.push(' · ', h('span', { class: 'mode-tag', id: 'run-mode' }, MODE_LABELS.synthesis));
       if (run?.created) parts.push(` · created ${when(run.created)}`);
       if (from) {
         parts.push(' · continued from ', h('a', { href: `#/runs/${encodeURIComponent(from.run)}`, id: 'resumed-from' },
@@ -155,10 +162,11 @@ export function dashboardView(container, { id }) {
       btns.push(h('button', { type: 'button', class: 'btn btn-secondary', id: 'continue-run', onclick: continueTraining },
         icon('play', 16), 'Continue training'));
     }
-    if (ended && run?.config?.data_dir) {
+    if (ended && (run?.config?.data_dir || runMode(run) === 'synthesis')) {
       btns.push(h('button', {
         type: 'button', class: 'btn btn-secondary', id: 'run-again',
-        title: 'A new run with these photos, texture and settings, which you can change first',
+        title: runMode(run) === 'synthesis' ? 'A new texture-synthesis run with this texture and these settings, which you can change first'
+          : 'A new run with these photos, texture and settings, which you can change first',
         onclick: () => { prefillWizard(run.config); navigate('/new'); },
       }, 'Run again…'));
     }
@@ -238,8 +246,24 @@ export function dashboardView(container, { id }) {
     sLoss.value.textContent = losses ? loss(losses.total) : '–';
   }
 
+  // The run's mode once known: its RunInfo, else its start event (which can come first).
+  function knownMode() {
+    return run?.mode || run?.config?.mode || ev.mode || null;
+  }
+
+  function renderMode() {
+    const mode = knownMode();
+    if (!mode) return;
+    chart.setMode(mode);
+    previews.setMode(mode);
+    stylize.el.hidden = mode === 'synthesis';
+    generate.el.hidden = mode !== 'synthesis';
+    sLoss.el.querySelector('dt').textContent = mode === 'synthesis' ? 'Total (style + diversity)' : 'Total loss';
+  }
+
   const renderAll = perFrame(() => {
     if (destroyed) return;
+    renderMode();
     renderHead();
     renderFailure();
     renderAlerts();
@@ -250,6 +274,7 @@ export function dashboardView(container, { id }) {
     checkpoints.set(run?.checkpoints);
     if (run?.model) checkpoints.setModel(run.model, run.model_iteration ?? run.iteration);
     stylize.update();
+    generate.update();
   });
 
   // -- events --------------------------------------------------------------------------------
@@ -258,7 +283,8 @@ export function dashboardView(container, { id }) {
     switch (event.type) {
       case 'start':
         ev.t0 ??= event.time;
-        previews.started();
+        ev.mode ??= event.mode || 'stylize';
+        previews.started(knownMode());
         break;
       case 'iteration':
         ev.t0 ??= event.time;
@@ -266,7 +292,7 @@ export function dashboardView(container, { id }) {
         chart.add(event, event.time - ev.t0);
         break;
       case 'preview':
-        previews.add(event.iteration, event.path);
+        previews.add(event.iteration, event.path, event.tiled);
         checkpoints.render();
         break;
       case 'eval':
@@ -338,5 +364,6 @@ export function dashboardView(container, { id }) {
     offRuns();
     chart.destroy();
     stylize.destroy();
+    generate.destroy();
   };
 }

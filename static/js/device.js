@@ -14,8 +14,13 @@ export function getDevice() {
   return pending;
 }
 
-// A card: the detected device and an estimate of the run's duration with these settings.
-export function deviceCard(device, settings, error) {
+// What the estimate assumes for a texture-synthesis run (settings.js MODE_COST).
+const SYNTHESIS_NOTE = 'Texture synthesis: a sample costs about what a photo of its size does, so a 128 px step, '
+  + 'batch 4, is taken as a quarter of a 256 px stylization step. An estimate.';
+
+// A card: the detected device and an estimate of the run's duration with these settings, for a
+// run of `mode` (stylize or synthesis).
+export function deviceCard(device, settings, error, mode = 'stylize') {
   if (error) {
     return h('div', { class: 'callout callout-warn device-card', id: 'device-card' }, icon('alert'),
       h('span', {}, `Could not detect the device: ${error}`));
@@ -24,7 +29,8 @@ export function deviceCard(device, settings, error) {
     return h('div', { class: 'callout device-card', id: 'device-card' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Detecting the device…');
   }
   const kind = effectiveDevice(settings.device, device);
-  const seconds = estimateSeconds(kind, settings, device);
+  const seconds = estimateSeconds(kind, settings, device, mode);
+  const modeNote = mode === 'synthesis' ? h('p', { class: 'muted small', id: 'estimate-mode' }, SYNTHESIS_NOTE) : null;
   const gpu = device.gpus?.[0];
   const est = h('p', { class: 'estimate' }, 'Estimated training time with these settings: ', h('strong', { id: 'estimate' }, roughDuration(seconds)), '.');
   if (settings.device === 'cuda' && device.kind !== 'cuda') {
@@ -35,12 +41,12 @@ export function deviceCard(device, settings, error) {
     const more = device.gpus.length > 1 ? ` (+${device.gpus.length - 1} more)` : '';
     return h('div', { class: 'callout callout-ok device-card', id: 'device-card' }, icon('chip'),
       h('div', {}, h('strong', {}, `GPU: ${gpu.name}`), h('span', { class: 'muted' }, ` · ${gpu.memory_gb} GB${more}`), est,
-        h('p', { class: 'muted small' }, 'Assumes about 150 images/s at 256 px, scaling with the pixel count.')));
+        h('p', { class: 'muted small' }, 'Assumes about 150 images/s at 256 px, scaling with the pixel count.'), modeNote));
   }
   const why = device.kind === 'cuda' ? 'This run is set to the CPU although a GPU is available.' : `No GPU found: training runs on the CPU (${device.cpus} cores).`;
   return h('div', { class: 'callout callout-warn device-card', id: 'device-card' }, icon('alert'),
     h('div', {}, h('strong', {}, why), ' CPU training is slow; the Quick CPU try preset is made for it.', est,
-      h('p', { class: 'muted small' }, cpuAssumption(settings, device))));
+      h('p', { class: 'muted small' }, cpuAssumption(settings, device)), modeNote));
 }
 
 function cpuAssumption(settings, device) {

@@ -1,12 +1,15 @@
 // The preview panel: the held-out photos (previews/photos.png) above the network's output at
 // one iteration, with a slider over every preview so far. Follows the newest preview unless
-// the slider has been moved back.
+// the slider has been moved back. A texture-synthesis run's previews (setMode('synthesis')) are
+// drawn by previews-samples.js instead: the exemplar, the samples per seed and their tiling.
 import { h, newId, perFrame } from './dom.js';
 import { runFile } from './api.js';
 import { int } from './format.js';
+import { SamplesView } from './previews-samples.js';
 
-// Sets an <img> to src once the new image has loaded, so the old one stays until then.
-function swap(img, src, onload) {
+// Sets an <img> to src once the new image has loaded, so the old one stays until then. Shown
+// `height` px high at most (or its own size, if smaller than the page).
+export function swap(img, src, onload, height = 220) {
   if (img.dataset.src === src) return;
   img.dataset.src = src;
   const next = new Image();
@@ -16,7 +19,7 @@ function swap(img, src, onload) {
     img.src = src;
     // Small strips are scaled up (crisp pixels) to a readable height, large ones down.
     img.classList.toggle('pixelated', next.naturalWidth < 700);
-    img.style.maxWidth = `min(100%, ${Math.round((220 * next.naturalWidth) / next.naturalHeight)}px)`;
+    img.style.maxWidth = `min(100%, ${Math.round((height * next.naturalWidth) / next.naturalHeight)}px)`;
     onload?.(next);
   };
   next.onerror = () => {
@@ -28,10 +31,12 @@ function swap(img, src, onload) {
 export class PreviewPanel {
   constructor(runId) {
     this.runId = runId;
-    this.previews = []; // [{iteration, path}], by iteration
+    this.previews = []; // [{iteration, path, tiled?}], by iteration
     this.index = -1;
     this.follow = true;
     this.photosShown = false;
+    this.mode = 'stylize';
+    this.samples = new SamplesView(runId);
 
     const sliderId = newId('preview-slider');
     this.slider = h('input', { id: sliderId, type: 'range', min: 0, max: 0, step: 1, value: 0, class: 'range', disabled: true, 'aria-valuetext': 'no previews yet' });
@@ -48,7 +53,7 @@ export class PreviewPanel {
         h('h2', { id: 'preview-title' }, 'Previews'),
         this.controls = h('div', { class: 'preview-controls', hidden: true },
           h('label', { for: sliderId, class: 'label small' }, 'Iteration'), this.slider, this.sliderLabel, this.latestBtn)),
-      this.empty, this.photosFig, this.imageFig);
+      this.empty, this.photosFig, this.imageFig, this.samples.el);
 
     // A history replay adds many previews at once: only the last one is loaded.
     this.scheduleShow = perFrame(() => this.show());
@@ -64,17 +69,34 @@ export class PreviewPanel {
     });
   }
 
-  // The photos strip exists once the trainer has started.
-  started() {
-    if (this.photosShown) return;
-    this.photosShown = true;
-    swap(this.photos, runFile(this.runId, 'previews/photos.png'), () => { this.photosFig.hidden = false; });
+  // 'stylize' or 'synthesis' (from the run's start event or its RunInfo).
+  setMode(mode) {
+    if (!mode || mode === this.mode) return;
+    this.mode = mode;
+    const synthesis = mode === 'synthesis';
+    this.samples.el.hidden = !synthesis;
+    this.photosFig.hidden = true;
+    this.imageFig.hidden = true;
+    if (this.photosShown) {
+      this.photosShown = false;
+      this.started();
+    }
+    if (this.previews.length) this.show();
   }
 
-  add(iteration, path) {
+  // The photos strip (the exemplar, for synthesis) exists once the trainer has started.
+  started(mode) {
+    this.setMode(mode);
+    if (this.photosShown) return;
+    this.photosShown = true;
+    if (this.mode === 'synthesis') this.samples.started();
+    else swap(this.photos, runFile(this.runId, 'previews/photos.png'), () => { this.photosFig.hidden = this.mode !== 'stylize'; });
+  }
+
+  add(iteration, path, tiled) {
     const known = this.previews.findIndex((p) => p.iteration === iteration);
-    if (known >= 0) this.previews[known] = { iteration, path };
-    else this.previews.push({ iteration, path });
+    if (known >= 0) this.previews[known] = { iteration, path, tiled };
+    else this.previews.push({ iteration, path, tiled });
     this.previews.sort((a, b) => a.iteration - b.iteration);
     if (this.follow) this.index = this.previews.length - 1;
     this.el.dataset.previews = String(this.previews.length);
@@ -98,16 +120,23 @@ export class PreviewPanel {
     const p = this.previews[this.index];
     this.sliderLabel.textContent = `${int(p.iteration)}${this.index === n - 1 ? ' (latest)' : ''}`;
     this.slider.setAttribute('aria-valuetext', `iteration ${p.iteration}, preview ${this.index + 1} of ${n}`);
+    if (this.mode === 'synthesis') {
+      this.samples.show(p, () => { this.el.dataset.shown = String(p.iteration); });
+      return;
+    }
     this.caption.textContent = `Stylized at iteration ${int(p.iteration)}`;
     this.image.alt = `The preview photos stylized by the network at iteration ${p.iteration}`;
     swap(this.image, runFile(this.runId, p.path), () => {
-      this.imageFig.hidden = false;
+      this.imageFig.hidden = this.mode !== 'stylize';
       this.el.dataset.shown = String(p.iteration);
     });
   }
 }
 
-// One photo of a preview strip (n square photos side by side), as a square crop.
-export function stripCrop(src, index, n, alt) {
-  return h('div', { class: 'crop' }, h('img', { src, alt, loading: 'lazy', style: { width: `${n * 100}%`, left: `-${index * 100}%` } }));
+// One photo of a preview strip (n square photos side by side), as a square crop; `pixelated`:
+// a small picture scaled up with crisp pixels.
+export function stripCrop(src, index, n, alt, pixelated = false) {
+  return h('div', { class: 'crop' }, h('img', {
+    src, alt, loading: 'lazy', class: pixelated ? 'pixelated' : null, style: { width: `${n * 100}%`, left: `-${index * 100}%` },
+  }));
 }

@@ -13,6 +13,10 @@ const get = () => {
 
 export const settingsSchema = () => get().settings;
 export const uploadBytes = () => get().limits.upload_mb * 2 ** 20;
+// A Generate request's largest side and sample count.
+export const synthesizeLimits = () => ({ side: get().limits.synthesize_side, count: get().limits.synthesize_count });
 export const isActive = (state) => get().states.active.includes(state);
 export const isEnded = (state) => get().states.ended.includes(state);
 export const sweepValueLimits = () => get().sweep_values;
+// What each mode (stylize, synthesis) changes from the plain defaults (settings.json mode_defaults).
+export const modeDefaultsOf = (mode) => get().mode_defaults?.[mode] || {};

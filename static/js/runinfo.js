@@ -3,6 +3,19 @@ import { duration } from './format.js';
 
 export const textureName = (run) => run.texture || run.config?.texture || 'texture';
 
+// 'stylize' or 'synthesis' (texture synthesis: no photos). RunInfo says; older runs are stylize.
+export const runMode = (run) => run?.mode || run?.config?.mode || 'stylize';
+export const MODE_LABELS = { stylize: 'Stylize', synthesis: 'Texture synthesis' };
+
+// The loss terms of a RunInfo's losses, in one line: style and content, or style and diversity.
+export function lossParts(run, fmt) {
+  const l = run.losses;
+  if (!l) return '';
+  return runMode(run) === 'synthesis'
+    ? `style ${fmt(l.style)} · diversity ${fmt(l.diversity)}${l.distance !== undefined ? ` · distance ${fmt(l.distance)}` : ''}`
+    : `style ${fmt(l.style)} · content ${fmt(l.content)}`;
+}
+
 export function progressFraction(run) {
   const total = run.iterations || run.config?.iterations;
   if (!total) return 0;
@@ -39,6 +52,11 @@ export function balanceNote(run) {
   const config = run.config || {};
   const num = (x) => Number(x.toPrecision(2)).toLocaleString('en-US', { maximumSignificantDigits: 2 });
   const sci = (x) => (x >= 1e4 || x < 1e-2 ? x.toExponential(2).replace('e+', 'e') : num(x));
+  if (runMode(run) === 'synthesis') {
+    const how = (config.style_scale ?? 'auto') === 'auto' ? 'calibrated so that the style term starts at 1' : 'as set';
+    return `Style scale ${sci(run.style_scale)} (${how}). The diversity term (diversity ${num(config.diversity ?? 0.1)}) pushes `
+      + 'the samples apart: the distance between samples shows how different they are (0: all alike). For more variety, raise the diversity.';
+  }
   const asked = config.style_scale ?? 'auto';
   const how = asked === 'auto' ? `calibrated for balance ${num(config.balance ?? run.start_balance)}` : 'as set';
   const began = Number.isFinite(run.start_balance)

@@ -6,7 +6,7 @@ import * as store from './store.js';
 import { badge } from './badges.js';
 import { isActive } from './protocol.js';
 import { int, loss, title, when } from './format.js';
-import { progressFraction, runDuration, textureName } from './runinfo.js';
+import { MODE_LABELS, lossParts, progressFraction, runDuration, runMode, textureName } from './runinfo.js';
 import { settingsSchema } from './protocol.js';
 import { navigate } from './router.js';
 
@@ -24,6 +24,7 @@ function card(run, selected, onSelect) {
     texture: h('img', { class: 'run-texture', alt: '', loading: 'lazy', decoding: 'async', width: 44, height: 44 }),
     name: h('h2', { class: 'run-title' }),
     badgeSlot: h('span', { class: 'run-badge' }),
+    mode: h('span', { class: 'mode-tag run-mode', hidden: true }, MODE_LABELS.synthesis),
     sub: h('p', { class: 'run-sub' }),
     bar: h('div', { class: 'bar-fill' }),
     barWrap: null,
@@ -38,6 +39,7 @@ function card(run, selected, onSelect) {
     h('div', { class: 'run-body' },
       h('div', { class: 'run-head' }, el.name, el.badgeSlot),
       el.sub,
+      el.mode,
       el.barWrap,
       h('dl', { class: 'run-stats' },
         h('div', {}, h('dt', {}, 'Iterations'), el.iters),
@@ -99,8 +101,10 @@ function update(el, run) {
   const tex = textureName(run);
   el.root.dataset.state = run.state;
   el.root.dataset.run = run.id;
+  el.root.dataset.mode = runMode(run);
+  el.mode.hidden = runMode(run) !== 'synthesis'; // the default mode goes without saying
   el.name.textContent = title(tex);
-  el.link.setAttribute('aria-label', `${title(tex)} run ${run.id}, ${run.state}`);
+  el.link.setAttribute('aria-label', `${title(tex)} ${runMode(run) === 'synthesis' ? 'texture-synthesis ' : ''}run ${run.id}, ${run.state}`);
   renderIf(el.badgeSlot, run.state, () => replace(el.badgeSlot, badge(run.state)));
   const queued = run.state === 'queued' && run.queue_position ? ` · #${run.queue_position} in the queue` : '';
   const from = run.resumed_from ? ` · continued from iteration ${int(run.resumed_from.iteration)}` : '';
@@ -126,7 +130,7 @@ function update(el, run) {
   el.barWrap.dataset.state = run.state;
   el.iters.textContent = `${int(run.iteration || 0)} / ${int(run.iterations || run.config?.iterations)}`;
   el.losses.textContent = run.losses ? loss(run.losses.total) : '–';
-  el.parts.textContent = run.losses ? `style ${loss(run.losses.style)} · content ${loss(run.losses.content)}` : '';
+  el.parts.textContent = lossParts(run, loss);
   el.parts.hidden = !run.losses;
   const d = runDuration(run);
   el.time.textContent = d.approx ? `≈ ${d.text}` : d.text;
@@ -137,8 +141,9 @@ function emptyState() {
     h('div', { class: 'empty-art', 'aria-hidden': 'true' },
       h('span', { class: 'tile t1' }), h('span', { class: 'tile t2' }), h('span', { class: 'tile t3' })),
     h('h2', {}, 'No runs yet'),
-    h('p', {}, 'A run trains a small network that paints any photo in the style of one texture, in a single pass. ',
-      'Pick a folder of photos (or the built-in samples), a texture, and go. A quick CPU try takes a few minutes.'),
+    h('p', {}, 'A run trains a small network that paints any photo in the style of one texture, in a single pass, ',
+      'or one that makes new, seamless samples of the texture itself, of any size. ',
+      'Pick a folder of photos (or the built-in samples, or none for synthesis), a texture, and go. A quick CPU try takes a few minutes.'),
     h('a', { class: 'btn btn-primary btn-lg', href: '#/new' }, icon('plus'), 'Start your first run'));
 }
 

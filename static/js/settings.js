@@ -1,6 +1,12 @@
 // The trainer's settings as the wizard shows them: defaults, bounds and help come from
 // worker/settings.json (protocol.js); here, the presets, field parsing and time estimates.
-import { settingsSchema, sweepValueLimits } from './protocol.js';
+import { modeDefaultsOf, settingsSchema, sweepValueLimits } from './protocol.js';
+
+// What a run trains: 'stylize' (photo + noise in) or 'synthesis' (noise alone in, a texture out).
+export const MODES = ['stylize', 'synthesis'];
+// The wizard's settings that mean nothing in a mode: not shown, not sent, not swept.
+const UNUSED = { stylize: ['diversity'], synthesis: ['content_weight', 'balance', 'noise'] };
+export const usedIn = (key, mode = 'stylize') => !(UNUSED[mode] || []).includes(key);
 
 // The wizard's settings (those not marked ui: false), built from the schema on first use.
 let built = null;
@@ -20,10 +26,28 @@ function build() {
 }
 
 export const defaults = () => build().defaults;
+// A mode's defaults: the plain ones with what settings.json's mode_defaults changes for it.
+export function modeDefaults(mode = 'stylize') {
+  const plain = build().defaults;
+  const changes = Object.entries(modeDefaultsOf(mode)).filter(([key]) => key in plain);
+  return Object.freeze({ ...plain, ...Object.fromEntries(changes) });
+}
+
+// The settings of a switch of mode: each value left at the old mode's default takes the new
+// mode's; a value the user changed is kept.
+export function switchMode(settings, from, to) {
+  const was = modeDefaults(from);
+  const next = modeDefaults(to);
+  const out = { ...settings };
+  for (const key of Object.keys(next)) {
+    if (JSON.stringify(settings[key]) === JSON.stringify(was[key])) out[key] = structuredClone(next[key]);
+  }
+  return out;
+}
 export const field = (key) => build().fields[key];
 export const styleLayers = () => build().layers;
 
-export const PRESETS = [
+const STYLIZE_PRESETS = [
   {
     id: 'quick',
     name: 'Quick CPU try',
@@ -44,9 +68,38 @@ export const PRESETS = [
   },
 ];
 
+// Texture synthesis: its standard preset is settings.json's synthesis defaults (built on first use).
+function synthesisPresets() {
+  const d = modeDefaults('synthesis');
+  const n = (x) => x.toLocaleString('en-US');
+  return [
+    {
+      id: 'quick',
+      name: 'Quick CPU try',
+      blurb: `64 px samples, batch ${d.batch_size}, 300 iterations. Minutes on a laptop: see it work.`,
+      values: { image_size: 64, batch_size: d.batch_size, iterations: 300, style_size: 256 },
+    },
+    {
+      id: 'standard',
+      name: 'Standard',
+      blurb: `${d.image_size} px samples, batch ${d.batch_size}, ${n(d.iterations)} iterations: the synthesis defaults.`,
+      values: { image_size: d.image_size, batch_size: d.batch_size, iterations: d.iterations, style_size: d.style_size },
+    },
+    {
+      id: 'high',
+      name: 'High quality',
+      blurb: `256 px samples, batch ${d.batch_size}, ${n(d.iterations * 3)} iterations, 512 px texture. Larger motifs, takes a while.`,
+      values: { image_size: 256, batch_size: d.batch_size, iterations: d.iterations * 3, style_size: 512 },
+    },
+  ];
+}
+
+export const presets = (mode = 'stylize') => (mode === 'synthesis' ? synthesisPresets() : STYLIZE_PRESETS);
+export const PRESETS = STYLIZE_PRESETS;
+
 // The preset whose values all match the settings, or null (custom).
-export function matchingPreset(s) {
-  return PRESETS.find((p) => Object.entries(p.values).every(([k, v]) => s[k] === v))?.id ?? null;
+export function matchingPreset(s, mode = 'stylize') {
+  return presets(mode).find((p) => Object.entries(p.values).every(([k, v]) => s[k] === v))?.id ?? null;
 }
 
 // Parses a text field's value by its rule (settings.json: int or float, min, max): {value} or
@@ -68,18 +121,23 @@ export function parseField(key, text) {
 // (--precision auto on a CPU with bf16 instructions), taken to scale with the square root of the
 // cores (threads scale well short of linearly). GPU: about 150 images/s.
 export const CPU_SECONDS_256_2_CORES = { fp32: 0.9, bf16: 0.45 };
+// A texture-synthesis sample against a stylized photo of the same size (no content term, noise
+// at six scales instead of a photo): about the same, so a 128 px step, batch 4, costs roughly a
+// quarter of a 256 px stylization step. An estimate (the UI says so), not a measurement.
+export const MODE_COST = { stylize: 1, synthesis: 1 };
 export function cpuPrecision(s, device) {
   return s.precision !== 'fp32' && device?.cpu_bf16 ? 'bf16' : 'fp32';
 }
-function secondsPerImage(kind, s, device) {
-  const pixels = ((s.image_size || 256) / 256) ** 2;
+function secondsPerImage(kind, s, device, mode) {
+  const pixels = (((s.image_size || 256) / 256) ** 2) * (MODE_COST[mode] ?? 1);
   if (kind === 'cuda') return pixels / 150;
   const cpus = Math.max(1, device?.cpus || 2);
   return CPU_SECONDS_256_2_CORES[cpuPrecision(s, device)] * pixels * Math.sqrt(2 / cpus);
 }
 
-export function estimateSeconds(kind, s, device) {
-  return (s.iterations || 0) * (s.batch_size || 1) * secondsPerImage(kind, s, device);
+// mode: what the run trains (a batch is photos or texture samples).
+export function estimateSeconds(kind, s, device, mode = 'stylize') {
+  return (s.iterations || 0) * (s.batch_size || 1) * secondsPerImage(kind, s, device, mode);
 }
 
 // Which device a run with these settings trains on, given the machine.
@@ -89,10 +147,12 @@ export function effectiveDevice(setting, detected) {
   return detected?.kind === 'cuda' ? 'cuda' : 'cpu';
 }
 
-// The config sent to POST /api/runs.
-export function toConfig({ dataPath, texture, settings }) {
-  const config = { data_dir: dataPath, texture };
+// The config sent to POST /api/runs: a texture-synthesis run has no photos, and neither mode gets
+// the settings that mean nothing to it.
+export function toConfig({ mode = 'stylize', dataPath, texture, settings }) {
+  const config = mode === 'synthesis' ? { mode, texture } : { data_dir: dataPath, texture };
   for (const key of Object.keys(defaults())) {
+    if (!usedIn(key, mode)) continue;
     const v = settings[key];
     if (v === null || v === undefined) continue;
     config[key] = Array.isArray(v) ? [...v] : v;
@@ -103,7 +163,8 @@ export function toConfig({ dataPath, texture, settings }) {
 // -- sweeps ------------------------------------------------------------------------------------
 // The settings a sweep can vary (settings.json `sweep`: the suggested grid, as factors of the
 // current value or steps from it) and how many values a sweep takes (`sweep_values`).
-export const sweepable = () => Object.keys(settingsSchema()).filter((key) => settingsSchema()[key].sweep);
+export const sweepable = (mode = 'stylize') => Object.keys(settingsSchema())
+  .filter((key) => settingsSchema()[key].sweep && usedIn(key, mode));
 
 export function suggestSweep(key, current) {
   const { sweep, min, max, type } = settingsSchema()[key];

@@ -5,7 +5,7 @@ import { api, textureImage } from './api.js';
 import { navigate } from './router.js';
 import { upsertRun } from './store.js';
 import { int, plural, title } from './format.js';
-import { PRESETS, defaults, styleLayers, toConfig } from './settings.js';
+import { modeDefaults, presets, styleLayers, toConfig, usedIn } from './settings.js';
 import { deviceCard, getDevice } from './device.js';
 import { networkView } from './texture-view.js';
 import { chosenSweep, sweepLabel } from './wizard-sweep.js';
@@ -14,36 +14,42 @@ function row(label, value) {
   return h('div', { class: 'summary-row' }, h('dt', {}, label), h('dd', {}, value));
 }
 
-function changedSettings(s) {
+// The settings that differ from the mode's defaults (those the mode uses).
+function changedSettings(s, mode) {
   const out = [];
-  for (const [key, value] of Object.entries(defaults())) {
-    if (JSON.stringify(s[key]) !== JSON.stringify(value)) out.push(key);
+  for (const [key, value] of Object.entries(modeDefaults(mode))) {
+    if (usedIn(key, mode) && JSON.stringify(s[key]) !== JSON.stringify(value)) out.push(key);
   }
   return out;
 }
 
 export function reviewStep(el, { state }) {
   const s = state.settings;
+  const mode = state.mode || 'stylize';
+  const synthesis = mode === 'synthesis';
   const scan = state.scan?.result;
-  const preset = PRESETS.find((p) => p.id === state.preset);
+  const preset = presets(mode).find((p) => p.id === state.preset);
   const errorBox = h('div', { class: 'start-error', 'aria-live': 'assertive' });
   const deviceSlot = h('div', {});
   const view = networkView();
   const sweep = chosenSweep(state);
 
-  const changed = changedSettings(s);
+  const changed = changedSettings(s, mode);
   const settingLabel = (k) => (k === 'style_weights' ? `style weights (${styleLayers().join(', ')})` : k.replace(/_/g, ' '));
   const settingValue = (k) => (Array.isArray(s[k]) ? s[k].join(', ') : s[k] === null ? 'auto' : String(s[k]));
 
   el.append(
     h('div', { class: 'review-grid' },
       h('dl', { class: 'summary' },
-        row('Photos', h('span', {}, state.dataMode === 'sample' ? 'Built-in sample photos' : h('code', {}, state.dataPath.trim()),
+        row('Mode', h('span', { id: 'review-mode' }, synthesis
+          ? ['Texture synthesis', h('span', { class: 'muted' }, ' · noise in, new seamless samples of the texture out; no photos')]
+          : ['Stylize photos', h('span', { class: 'muted' }, ' · photo + noise in, the photo in the texture’s style out')])),
+        synthesis ? null : row('Photos', h('span', {}, state.dataMode === 'sample' ? 'Built-in sample photos' : h('code', {}, state.dataPath.trim()),
           scan ? h('span', { class: 'muted' }, ` · ${plural(scan.usable, 'usable photo')}${scan.skipped ? `, ${scan.skipped} skipped` : ''}`) : null)),
         row('Texture', h('span', { class: 'summary-texture' },
           h('img', { src: textureImage(state.texture), alt: '', width: 40, height: 40 }), title(state.texture))),
         row('Preset', preset ? preset.name : 'Custom'),
-        row('Training', `${int(s.iterations)} iterations, batch ${s.batch_size}, ${s.image_size} px photos, ${s.style_size} px texture`),
+        row('Training', `${int(s.iterations)} iterations, batch ${s.batch_size}, ${s.image_size} px ${synthesis ? 'samples' : 'photos'}, ${s.style_size} px texture`),
         sweep ? row('Sweep', h('span', { id: 'review-sweep' }, `${sweepLabel(sweep.setting)} = `,
           h('code', {}, sweep.values.join(', ')), h('span', { class: 'muted' }, ` · ${sweep.values.length} runs, one after another`
             + `${sweep.name ? ` · “${sweep.name}”` : ''}`))) : null,
@@ -59,13 +65,13 @@ export function reviewStep(el, { state }) {
     errorBox);
 
   view.update(state.texture, s.style_size);
-  getDevice().then((d) => replace(deviceSlot, deviceCard(d, s))).catch((err) => replace(deviceSlot, deviceCard(null, s, err.message)));
+  getDevice().then((d) => replace(deviceSlot, deviceCard(d, s, null, mode))).catch((err) => replace(deviceSlot, deviceCard(null, s, err.message, mode)));
 
   return {
     valid: () => true,
     async submit() {
       errorBox.replaceChildren();
-      const config = toConfig({ dataPath: state.dataMode === 'sample' ? 'sample' : state.dataPath.trim(), texture: state.texture, settings: s });
+      const config = toConfig({ mode, dataPath: state.dataMode === 'sample' ? 'sample' : state.dataPath.trim(), texture: state.texture, settings: s });
       try {
         if (sweep) {
           const { sweep: made, runs } = await api.startSweep(config, sweep);

@@ -1,7 +1,8 @@
 // Wizard step 3: presets, every trainer option (Advanced), the device and a time estimate, and
-// an optional sweep of one setting.
+// an optional sweep of one setting; all for the mode chosen in step 1 (its presets and defaults,
+// and only the settings that mean something to it).
 import { h, icon, newId, replace } from './dom.js';
-import { PRESETS, defaults, field, matchingPreset, parseField, styleLayers } from './settings.js';
+import { field, matchingPreset, modeDefaults, parseField, presets, styleLayers, usedIn } from './settings.js';
 import { deviceCard, getDevice } from './device.js';
 import { settingsSchema } from './protocol.js';
 import { int } from './format.js';
@@ -9,6 +10,15 @@ import { sweepSection } from './wizard-sweep.js';
 
 export function settingsStep(el, { state, changed }) {
   const s = state.settings;
+  const mode = state.mode || 'stylize';
+  const defaults = () => modeDefaults(mode);
+  const PRESETS = presets(mode);
+  // settings.json's words are a stylization run's: what a synthesis run's fields mean instead.
+  const words = mode !== 'synthesis' ? {} : {
+    image_size: { help: 'The size of the square samples generated in training; a trained network makes samples of any size.' },
+    batch_size: { unit: 'samples', help: 'Samples (each from its own noise) per optimiser step.' },
+    preview_every: { help: 'Draw the samples of seeds 0 to 3, and one tiled 2×2, this often.' },
+  };
   const errors = new Map(); // field id -> message
   const inputs = new Map(); // key -> input(s), for presets and reset
   let device = null;
@@ -28,7 +38,8 @@ export function settingsStep(el, { state, changed }) {
   const deviceSlot = h('div', { class: 'device-slot', 'aria-live': 'polite' });
 
   // -- advanced --------------------------------------------------------------------------
-  function numberField(key, { label = field(key).label, help = field(key).help } = {}) {
+  function numberField(key, { label = field(key).label, help = words[key]?.help ?? field(key).help } = {}) {
+    if (!usedIn(key, mode)) return null;
     const id = newId(key);
     const errId = `${id}-error`;
     const def = defaults()[key];
@@ -43,7 +54,8 @@ export function settingsStep(el, { state, changed }) {
       if (!r.error) s[key] = r.value;
       settingsChanged();
     });
-    const unit = field(key).unit ? ` (${field(key).unit})` : '';
+    const unitName = words[key]?.unit ?? field(key).unit;
+    const unit = unitName ? ` (${unitName})` : '';
     return h('div', { class: 'field' },
       h('label', { for: id, class: 'label' }, label + unit),
       input,
@@ -138,7 +150,7 @@ export function settingsStep(el, { state, changed }) {
           numberField('checkpoint_every'), numberField('preview_every'))),
       h('div', { class: 'adv-group' }, h('h4', {}, 'Losses and generator'),
         weights,
-        h('div', { class: 'field-grid' }, numberField('balance'), numberField('content_weight'), numberField('noise'), numberField('scales'),
+        h('div', { class: 'field-grid' }, numberField('balance'), numberField('content_weight'), numberField('noise'), numberField('diversity'), numberField('scales'),
           selectField('norm', { instance: 'Instance norm', batch: 'Batch norm' }))),
       h('div', { class: 'adv-group' }, h('h4', {}, 'Machine'),
         h('div', { class: 'field-grid' },
@@ -177,16 +189,17 @@ export function settingsStep(el, { state, changed }) {
   }
 
   function renderPreset() {
-    const id = matchingPreset(s);
+    const id = matchingPreset(s, mode);
     state.preset = id;
     for (const input of presetGroup.querySelectorAll('input')) input.checked = input.value === id;
     presetGroup.querySelector('#preset-custom').hidden = !!id;
   }
 
   function renderDevice() {
-    replace(deviceSlot, deviceCard(device, s, deviceError));
+    replace(deviceSlot, deviceCard(device, s, deviceError, mode));
+    const what = mode === 'synthesis' ? 'texture samples' : 'photos';
     const it = h('p', { class: 'muted small run-shape' },
-      `${int(s.iterations)} iterations × ${s.batch_size} photos of ${s.image_size} px = ${int(s.iterations * s.batch_size)} images; `,
+      `${int(s.iterations)} iterations × ${s.batch_size} ${what} of ${s.image_size} px = ${int(s.iterations * s.batch_size)} images; `,
       `a preview every ${int(s.preview_every)}, a checkpoint every ${int(s.checkpoint_every)} iterations.`);
     deviceSlot.append(it);
   }
@@ -201,7 +214,7 @@ export function settingsStep(el, { state, changed }) {
   getDevice().then((d) => {
     device = d;
     // On a machine without a GPU, untouched settings start from the CPU preset.
-    if (!state.settingsTouched && d.kind !== 'cuda' && matchingPreset(s) === 'standard') {
+    if (!state.settingsTouched && d.kind !== 'cuda' && matchingPreset(s, mode) === 'standard') {
       applyPreset(PRESETS.find((p) => p.id === 'quick'));
       return;
     }

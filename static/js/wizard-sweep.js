@@ -23,7 +23,7 @@ export function sweepSection(state, changed) {
   const nameId = newId('sweep-name');
   const select = h('select', { id: selectId, class: 'input', name: 'sweep_setting' },
     h('option', { value: '' }, 'No sweep: one run'),
-    sweepable().map((key) => h('option', { value: key, selected: sw.setting === key }, sweepLabel(key))));
+    sweepable(state.mode).map((key) => h('option', { value: key, selected: sw.setting === key }, sweepLabel(key))));
   const values = h('input', { id: valuesId, type: 'text', class: 'input input-mono', value: sw.text, autocomplete: 'off',
     spellcheck: false, 'aria-describedby': `${valuesId}-hint ${valuesId}-error`, name: 'sweep_values' });
   const name = h('input', { id: nameId, type: 'text', class: 'input', value: sw.name, maxlength: 80, autocomplete: 'off',

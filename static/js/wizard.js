@@ -1,16 +1,17 @@
-// The new run wizard (#/new): four steps, each validated before Next is enabled. The choices
-// are kept in sessionStorage, so a reload or a look at another page does not lose them.
+// The new run wizard (#/new): four steps, each validated before Next is enabled; the first says
+// what to train (stylize photos, with their folder, or synthesize the texture). The choices are
+// kept in sessionStorage, so a reload or a look at another page does not lose them.
 import { h, icon, replace } from './dom.js';
-import { defaults } from './settings.js';
-import { datasetStep } from './wizard-dataset.js';
+import { MODES, modeDefaults } from './settings.js';
+import { modeStep } from './wizard-mode.js';
 import { textureStep } from './wizard-texture.js';
 import { settingsStep } from './wizard-settings.js';
 import { reviewStep } from './wizard-review.js';
 
 const KEY = 'tn-studio.wizard';
 const STEPS = [
-  { name: 'Photos', title: 'Choose the training photos', mount: datasetStep },
-  { name: 'Texture', title: 'Choose a texture', mount: textureStep },
+  { name: 'Photos', title: 'What to train', mount: modeStep },
+  { name: 'Texture', title: (st) => (st.mode === 'synthesis' ? 'Choose the texture to synthesize' : 'Choose a texture'), mount: textureStep },
   { name: 'Settings', title: 'Training settings', mount: settingsStep },
   { name: 'Review', title: 'Review and start', mount: reviewStep },
 ];
@@ -18,12 +19,13 @@ const STEPS = [
 function freshState() {
   return {
     step: 0,
+    mode: 'stylize', // 'stylize' | 'synthesis' (no photos)
     dataMode: 'folder', // 'folder' | 'sample'
     dataPath: '',
     scan: null, // {path, result} of the last successful scan
     texture: null,
     preset: 'standard',
-    settings: structuredClone(defaults()),
+    settings: structuredClone(modeDefaults('stylize')),
   };
 }
 
@@ -32,21 +34,24 @@ function load() {
     const saved = JSON.parse(sessionStorage.getItem(KEY));
     if (saved && typeof saved === 'object') {
       const state = { ...freshState(), ...saved };
-      state.settings = { ...structuredClone(defaults()), ...saved.settings };
+      if (!MODES.includes(state.mode)) state.mode = 'stylize';
+      state.settings = { ...structuredClone(modeDefaults(state.mode)), ...saved.settings };
       return state;
     }
   } catch { /* nothing saved */ }
   return freshState();
 }
 
-// Fills the wizard with a run's photos, texture and settings, from its first step: "New run with
-// these settings" (a failed run retried with one setting changed, or a variant of a good one).
+// Fills the wizard with a run's mode, photos, texture and settings, from its first step: "New run
+// with these settings" (a failed run retried with one setting changed, or a variant of a good one).
 export function prefillWizard(config) {
   const state = freshState();
+  state.mode = config.mode === 'synthesis' ? 'synthesis' : 'stylize';
+  state.settings = structuredClone(modeDefaults(state.mode));
   state.dataMode = config.data_dir === 'sample' ? 'sample' : 'folder';
   state.dataPath = state.dataMode === 'folder' ? String(config.data_dir || '') : '';
   state.texture = config.texture || null;
-  for (const key of Object.keys(defaults())) {
+  for (const key of Object.keys(state.settings)) {
     if (config[key] !== undefined && config[key] !== null) state.settings[key] = structuredClone(config[key]);
   }
   try {
@@ -90,11 +95,12 @@ export function wizardView(container) {
     replace(stepper, STEPS.map((s, i) => {
       const done = i < state.step;
       const here = i === state.step;
-      const label = h('span', { class: 'step-label' }, s.name);
+      const name = i === 0 && state.mode === 'synthesis' ? 'Synthesis' : s.name; // no photos then
+      const label = h('span', { class: 'step-label' }, name);
       const num = h('span', { class: 'step-num', 'aria-hidden': 'true' }, done ? icon('check', 14) : String(i + 1));
       const inner = done
-        ? h('button', { type: 'button', class: 'step-link', onclick: () => go(i), 'aria-label': `Step ${i + 1}: ${s.name} (done, go back)` }, num, label)
-        : h('span', { class: 'step-link', 'aria-label': `Step ${i + 1}: ${s.name}${here ? ' (current)' : ''}` }, num, label);
+        ? h('button', { type: 'button', class: 'step-link', onclick: () => go(i), 'aria-label': `Step ${i + 1}: ${name} (done, go back)` }, num, label)
+        : h('span', { class: 'step-link', 'aria-label': `Step ${i + 1}: ${name}${here ? ' (current)' : ''}` }, num, label);
       return h('li', { class: `step${done ? ' done' : ''}${here ? ' current' : ''}`, 'aria-current': here ? 'step' : null }, inner);
     }));
   }
@@ -111,7 +117,7 @@ export function wizardView(container) {
     if (current?.cleanup) current.cleanup();
     state.step = Math.max(0, Math.min(STEPS.length - 1, i));
     const step = STEPS[state.step];
-    stepTitle.textContent = step.title;
+    stepTitle.textContent = typeof step.title === 'function' ? step.title(state) : step.title;
     form.dataset.step = String(state.step + 1);
     body.replaceChildren();
     renderStepper();
@@ -119,7 +125,7 @@ export function wizardView(container) {
     const last = state.step === STEPS.length - 1;
     replace(next, last ? [icon('play'), 'Start training'] : ['Next', icon('next')]);
     next.classList.toggle('btn-lg', last);
-    current = step.mount(body, { state, changed: refresh, save });
+    current = step.mount(body, { state, changed: refresh, save, modeChanged: renderStepper });
     refresh();
     if (focus) stepTitle.focus({ preventScroll: true });
     window.scrollTo(0, 0);
@@ -153,7 +159,7 @@ export function wizardView(container) {
   });
 
   // A restored wizard resumes at the first step whose choice is missing.
-  if (state.step > 0 && !(state.scan?.result?.usable > 0)) state.step = 0;
+  if (state.step > 0 && state.mode !== 'synthesis' && !(state.scan?.result?.usable > 0)) state.step = 0;
   if (state.step > 1 && !state.texture) state.step = 1;
   go(state.step, false);
   return () => {

@@ -235,6 +235,71 @@ describe('HTTP API', () => {
     assert.strictEqual((await t.api('POST', `/api/stylize?run=${run.id}&checkpoint=../../x.pth`, photo)).status, 400);
   });
 
+  it('trains a texture-synthesis run without photos, and makes samples of it (synthesize)', async () => {
+    const protocol = (await t.api('GET', '/api/protocol')).data;
+    assert.strictEqual(protocol.mode_defaults.synthesis.image_size, 128, 'settings.json mode_defaults reach the browser');
+    assert.deepStrictEqual(Object.keys(protocol.mode_defaults).sort(), ['stylize', 'synthesis'], 'without the file\'s _doc');
+    const { data_dir: _, ...noPhotos } = tinyConfig(ws.photos, { mode: 'synthesis', iterations: 6, checkpoint_every: 3, preview_every: 3 });
+    const stylizeWithout = await t.api('POST', '/api/runs', { config: { ...noPhotos, mode: 'stylize' } });
+    assert.deepStrictEqual([stylizeWithout.status, stylizeWithout.data.error], [400, 'config.data_dir is required']);
+    const withPhotos = await t.api('POST', '/api/runs', { config: { ...noPhotos, data_dir: ws.photos } });
+    assert.strictEqual(withPhotos.status, 400, 'the worker refuses photos in synthesis mode');
+    assert.match(withPhotos.data.error, /data_dir/);
+
+    const c = await t.client();
+    const made = await t.api('POST', '/api/runs', { config: noPhotos });
+    assert.strictEqual(made.status, 201, JSON.stringify(made.data));
+    const id = made.data.run.id;
+    assert.strictEqual(made.data.run.mode, 'synthesis');
+    const done = nextMessage(c, 'run_state', (m) => m.run.id === id && m.run.state === 'done', 180000);
+    let syn = (await t.api('GET', `/api/runs/${id}`)).data.run;
+    if (syn.state !== 'done') syn = (await done).run;
+    assert.deepStrictEqual(Object.keys(syn.losses).sort(), ['distance', 'diversity', 'style', 'total']);
+    const preview = (await t.api('GET', `/api/runs/${id}/events`)).data.events.find((e) => e.event.type === 'preview').event;
+    assert.match(preview.tiled, /^previews\/iter_\d+-tiled\.png$/);
+
+    const png = async (path) => {
+      const res = await fetch(`${t.url}/api/runs/${id}/files/${path}`);
+      assert.strictEqual(res.status, 200, path);
+      const bytes = Buffer.from(await res.arrayBuffer());
+      assert.ok(bytes.subarray(0, 4).equals(PNG_MAGIC), path);
+      return { bytes, size: [bytes.readUInt32BE(16), bytes.readUInt32BE(20)] };
+    };
+    assert.strictEqual(Math.max(...(await png('previews/exemplar.png')).size), 32, 'the texture at its style size');
+    const synth = (body, run = id) => t.api('POST', `/api/runs/${run}/synthesize`, body);
+    const res = await synth({ width: 72, height: 40, seed: 3, count: 2, tile: 2 });
+    assert.strictEqual(res.status, 200, JSON.stringify(res.data));
+    assert.deepStrictEqual([res.data.width, res.data.height, res.data.samples.map((x) => x.seed)], [72, 40, [3, 4]]);
+    const [first, second] = res.data.samples;
+    assert.deepStrictEqual((await png(first.path)).size, [72, 40]);
+    assert.deepStrictEqual((await png(first.tiled)).size, [144, 80], 'the 2x2 tiling');
+    assert.ok(!(await png(first.path)).bytes.equals((await png(second.path)).bytes), 'two seeds, two samples');
+    // From a checkpoint (by file name or its path in the run folder), untiled.
+    const fromCheckpoint = await synth({ width: 32, height: 32, checkpoint: syn.checkpoints[0].path });
+    assert.strictEqual(fromCheckpoint.status, 200, JSON.stringify(fromCheckpoint.data));
+    assert.strictEqual(fromCheckpoint.data.samples[0].tiled, undefined);
+    assert.deepStrictEqual((await png(fromCheckpoint.data.samples[0].path)).size, [32, 32]);
+
+    // Refused by Node before the worker: sizes, counts, tilings, seeds, checkpoint names.
+    for (const bad of [{ width: 5000, height: 64 }, { width: 0, height: 64 }, { width: '64', height: 64 }, { width: 64, height: 64, count: 9 },
+      { width: 64, height: 64, tile: 1 }, { width: 64, height: 64, seed: -1 }, { width: 64, height: 64, checkpoint: '../model.pth' }]) {
+      const r = await synth(bad);
+      assert.strictEqual(r.status, 400, JSON.stringify(bad));
+      assert.ok(r.data.error, JSON.stringify(bad));
+    }
+    assert.strictEqual((await synth([1, 2])).status, 400);
+    assert.strictEqual((await synth({ width: 32, height: 32 }, 'no-such-run')).status, 404);
+    assert.strictEqual((await synth({ width: 32, height: 32, checkpoint: 'iter_0000999.pth' })).status, 404);
+    // Each kind of model refuses the other's command, saying what to do.
+    const wrongKind = await synth({ width: 32, height: 32 }, run.id);
+    assert.strictEqual(wrongKind.status, 400);
+    assert.match(wrongKind.data.error, /stylization model/);
+    const stylized = await t.api('POST', `/api/stylize?run=${id}`, gradientPng(40, 3));
+    assert.strictEqual(stylized.status, 400);
+    assert.match(stylized.data.error, /texture-synthesis model/);
+    assert.strictEqual((await t.api('DELETE', `/api/runs/${id}`)).status, 204);
+  });
+
   it('scans a folder of photos, thumbnails as data: URLs', async () => {
     const res = await t.api('POST', '/api/datasets/scan', { path: ws.photos });
     assert.strictEqual(res.status, 200, JSON.stringify(res.data));

@@ -56,3 +56,35 @@ describe('sweeps', () => {
     assert.match(parseSweep('lr', '0.1, lots').error, /lots: Enter a number/);
   });
 });
+
+describe('texture synthesis in the wizard', () => {
+  it('takes settings.json\'s synthesis defaults, keeps what the user changed across a switch of mode', async () => {
+    const { defaults, modeDefaults, switchMode, matchingPreset } = await load();
+    const synthesis = modeDefaults('synthesis');
+    assert.deepStrictEqual(modeDefaults('stylize'), defaults());
+    for (const [key, value] of Object.entries(forBrowser.mode_defaults.synthesis)) assert.strictEqual(synthesis[key], value, key);
+    assert.strictEqual(matchingPreset(synthesis, 'synthesis'), 'standard', 'the standard synthesis preset is its defaults');
+    const mine = { ...defaults(), balance: 5, image_size: 64 };
+    const switched = switchMode(mine, 'stylize', 'synthesis');
+    assert.deepStrictEqual([switched.balance, switched.image_size, switched.lr, switched.iterations], [5, 64, synthesis.lr, synthesis.iterations]);
+    assert.deepStrictEqual(switchMode(switched, 'synthesis', 'stylize').lr, defaults().lr);
+  });
+
+  it('sends no photos and only the settings the mode uses; sweeps only those', async () => {
+    const { modeDefaults, toConfig, sweepable } = await load();
+    const config = toConfig({ mode: 'synthesis', dataPath: '/photos', texture: 'craquelure', settings: modeDefaults('synthesis') });
+    assert.deepStrictEqual([config.mode, config.texture, 'data_dir' in config], ['synthesis', 'craquelure', false]);
+    for (const key of ['content_weight', 'balance', 'noise']) assert.ok(!(key in config), key);
+    assert.strictEqual(config.diversity, 0.1);
+    const stylize = toConfig({ dataPath: '/photos', texture: 'craquelure', settings: modeDefaults('stylize') });
+    assert.deepStrictEqual([stylize.data_dir, 'mode' in stylize, 'diversity' in stylize], ['/photos', false, false]);
+    assert.deepStrictEqual(sweepable('synthesis'), ['image_size', 'lr', 'diversity', 'scales']);
+  });
+
+  it('estimates a 128 px synthesis step, batch 4, at about a quarter of a 256 px stylization step', async () => {
+    const { estimateSeconds } = await load();
+    const stylize = estimateSeconds('cpu', { iterations: 100, batch_size: 4, image_size: 256 }, { cpus: 2 });
+    const synthesis = estimateSeconds('cpu', { iterations: 100, batch_size: 4, image_size: 128 }, { cpus: 2 }, 'synthesis');
+    assert.ok(Math.abs(synthesis / stylize - 0.25) < 0.05, synthesis / stylize);
+  });
+});
