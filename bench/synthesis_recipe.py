@@ -28,20 +28,20 @@ from worker.images import save_image, to_image  # noqa: E402
 from worker.texture_signals import texture_signals  # noqa: E402
 from worker.train import EVAL_SEEDS, MEMORY_FORMAT, load_texture, precision, training_step  # noqa: E402
 
-BASE = dict(scales=6, point=True, lr=0.05, diversity=0.1, grad_norm=False)
+BASE = dict(scales=6, point=True, lr=0.05, diversity=0.0, grad_norm=False)
 VARIANTS = {
     'pyramid6': {},                                    # the authors' pyramid: 6 scales, 3x3-3x3-1x1 blocks
     'plain5': dict(scales=5, point=False),             # the stylization generator minus its photo
     'plain6': dict(scales=6, point=False),
-    'gradnorm': dict(grad_norm=True),                  # each layer's gradient L1-normalised
-    'nodiv': dict(diversity=0.0),
-    'div0.3': dict(diversity=0.3),
-    'div1': dict(diversity=1.0),
+    'gradnorm': dict(grad_norm=True),                  # each layer's gradient L1-normalised (times its weight)
+    'div0.001': dict(diversity=0.001),
+    'div0.01': dict(diversity=0.01),
+    'div0.1': dict(diversity=0.1),
+    'gradnorm_div0.1': dict(grad_norm=True, diversity=0.1),
     'lr0.01': dict(lr=0.01),
     'lr0.1': dict(lr=0.1),
     'px64': dict(size=64),                             # smaller training crops: 4x fewer pixels a step
     'px96': dict(size=96),
-    'px64b8': dict(size=64, batch=8),
     'steps150': dict(steps=150),
 }
 

@@ -85,9 +85,9 @@ class TextureLoss(nn.Module):
         """One Gram MSE per style layer. `normalise_grad`: each layer's own gradient is divided by
         its L1 norm on its way back (the authors' synthesis recipe); the deeper layers' gradients
         that pass through the same map are left as they are."""
-        return [F.mse_loss(gram_matrix(_L1NormalisedGrad.apply(feats[l]) if normalise_grad else feats[l]),
+        return [F.mse_loss(gram_matrix(_L1NormalisedGrad.apply(feats[l], w) if normalise_grad else feats[l]),
                            t.expand(batch, -1, -1))
-                for l, t in zip(self.style_layers, self.texture_grams)]
+                for l, t, w in zip(self.style_layers, self.texture_grams, self.style_weights)]
 
     def terms(self, output: torch.Tensor, photo: torch.Tensor):
         """Unweighted losses: (one Gram MSE per style layer, the content MSE)."""
@@ -108,15 +108,18 @@ class TextureLoss(nn.Module):
 
 
 class _L1NormalisedGrad(torch.autograd.Function):
-    """Identity forward; backward divides the gradient by its L1 norm (over the whole batch)."""
+    """Identity forward; backward divides the gradient by its L1 norm (over the whole batch) and
+    multiplies it by the layer's weight, as the authors' StyleLoss did: the layers' weights keep
+    their meaning, the loss's scale (the texture, the VGG weights) does not matter."""
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, x, weight: float):
+        ctx.weight = weight
         return x.view_as(x)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad / (grad.abs().sum() + 1e-8)
+        return grad * (ctx.weight / (grad.abs().sum() + 1e-8)), None
 
 
 class SynthesisLoss(TextureLoss):

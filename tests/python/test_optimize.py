@@ -53,3 +53,22 @@ def test_optimize_says_what_it_needs(photos, tmp_path):
     r = run('-m', 'worker.optimize', '--texture', 'no_such_texture', '--content', sorted(photos.iterdir())[0],
             '--out', tmp_path / 'o.png', '--vgg_weights', 'random')
     assert r.returncode == 2 and 'no_such_texture' in r.stderr
+
+
+def test_texture_synthesis_by_optimisation_and_its_quality_ratio(texture, tmp_path):
+    out = tmp_path / 'gatys.png'
+    r = run('-m', 'worker.optimize', '--mode', 'synthesis', '--texture', texture, '--out', out, '--steps', 40,
+            '--size', 40, '--vgg_weights', 'random')
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert result['content'] == 0 and result['style'] < 0.2 * result['start_total'], result  # from noise: scale 1 at the start
+    assert Image.open(out).size == (40, 40)
+    model = tmp_path / 'run'
+    train_cli('--mode', 'synthesis', '--texture', texture, '--out', model, '--iterations', 4, *TINY)
+    r = run('bench/quality.py', '--model', model, '--size', 40, '--steps', 20, '--samples', 2)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = json.loads(r.stdout.strip().splitlines()[-1])
+    assert [row['photo'] for row in rows] == ['seed 0', 'seed 1']
+    assert all(0 < row['ratio'] < float('inf') and row['network_s'] < row['optimisation_s'] for row in rows), rows
+    r = run('-m', 'worker.optimize', '--texture', texture, '--out', out, '--vgg_weights', 'random')
+    assert r.returncode == 2 and 'give --content' in r.stderr
