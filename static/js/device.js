@@ -15,8 +15,8 @@ export function getDevice() {
 }
 
 // What the estimate assumes for a texture-synthesis run (settings.js MODE_COST).
-const SYNTHESIS_NOTE = 'Texture synthesis: a sample costs about what a photo of its size does, so a 128 px step, '
-  + 'batch 4, is taken as a quarter of a 256 px stylization step. An estimate.';
+const SYNTHESIS_NOTE = 'Texture synthesis: a sample costs about twice what a photo of its size does (measured on '
+  + '2 cores), so a 128 px step, batch 4, is taken as half a 256 px stylization step. An estimate.';
 
 // A card: the detected device and an estimate of the run's duration with these settings, for a
 // run of `mode` (stylize or synthesis).

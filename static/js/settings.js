@@ -121,10 +121,10 @@ export function parseField(key, text) {
 // (--precision auto on a CPU with bf16 instructions), taken to scale with the square root of the
 // cores (threads scale well short of linearly). GPU: about 150 images/s.
 export const CPU_SECONDS_256_2_CORES = { fp32: 0.9, bf16: 0.45 };
-// A texture-synthesis sample against a stylized photo of the same size (no content term, noise
-// at six scales instead of a photo): about the same, so a 128 px step, batch 4, costs roughly a
-// quarter of a 256 px stylization step. An estimate (the UI says so), not a measurement.
-export const MODE_COST = { stylize: 1, synthesis: 1 };
+// A texture-synthesis sample against a stylized photo of the same size: measured on 2 cores
+// (BENCHMARKS.md, Texture synthesis), 300 steps of 64 px, batch 4, took 133-151 s where the photo
+// figure above predicts 68 s (small maps use the cores less well; six scales of 48 channels).
+export const MODE_COST = { stylize: 1, synthesis: 2 };
 export function cpuPrecision(s, device) {
   return s.precision !== 'fp32' && device?.cpu_bf16 ? 'bf16' : 'fp32';
 }

@@ -39,7 +39,7 @@ test('texture synthesis: wizard, dashboard, generate and download, runs list, co
     for (const [name, value] of Object.entries(fields)) await page.locator(`input[name="${name}"]`).fill(String(value));
     await page.selectOption('select[name="device"]', 'cpu');
     await page.selectOption('select[name="vgg_weights"]', 'random');
-    await page.locator('#estimate-mode', { hasText: 'quarter of a 256 px stylization step' }).waitFor();
+    await page.locator('#estimate-mode', { hasText: 'half a 256 px stylization step' }).waitFor();
     await shot(page, 'wizard-synthesis-settings');
     await page.locator('#wizard-next').click();
     assert.match(await page.locator('#review-mode').textContent(), /^Texture synthesis/);

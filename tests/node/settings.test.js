@@ -81,10 +81,10 @@ describe('texture synthesis in the wizard', () => {
     assert.deepStrictEqual(sweepable('synthesis'), ['image_size', 'lr', 'diversity', 'scales']);
   });
 
-  it('estimates a 128 px synthesis step, batch 4, at about a quarter of a 256 px stylization step', async () => {
+  it('estimates a 128 px synthesis step, batch 4, at about half a 256 px stylization step (measured: twice a photo of its size)', async () => {
     const { estimateSeconds } = await load();
     const stylize = estimateSeconds('cpu', { iterations: 100, batch_size: 4, image_size: 256 }, { cpus: 2 });
     const synthesis = estimateSeconds('cpu', { iterations: 100, batch_size: 4, image_size: 128 }, { cpus: 2 }, 'synthesis');
-    assert.ok(Math.abs(synthesis / stylize - 0.25) < 0.05, synthesis / stylize);
+    assert.ok(Math.abs(synthesis / stylize - 0.5) < 0.05, synthesis / stylize);
   });
 });

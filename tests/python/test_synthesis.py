@@ -89,8 +89,9 @@ def held_out_samples_of(g):
 # Measured (worker.texture_signals.seam, the QUICK run's samples of seeds 0-5 at six sizes): 0.5-1.5
 # for a sample as generated; 3.2-5.9 for a crop cut out of a larger sample, whose edges do not meet.
 SEAM_MAX, CROP_MIN = 1.8, 2.5
-# Measured: the trained generator's seeds differ by 0.28 on average (0.33 with --diversity 0.01), the
-# untrained one's by 0.20.
+# Measured: the trained generator's seeds differ by 0.28 on average, the untrained one's by 0.20.
+# (With --diversity 0.01, 0.33: printed, not asserted, since the same run with the term's sign
+# flipped spread as much; what the term does is asserted on the distance it optimises, below.)
 SPREAD_MIN = 0.1
 
 
@@ -117,7 +118,6 @@ def test_different_for_every_seed_the_same_for_the_same_seed(runs):
     save('seeds_without_and_with_the_diversity_term', torch.cat([torch.cat(list(trained[:4]), 2),
                                                                  torch.cat(list(with_term[:4]), 2)], 1))
     assert spreads['default'] > SPREAD_MIN and spreads['default'] > 1.2 * spreads['untrained'], spreads
-    assert spreads['diversity_term'] > 1.1 * spreads['default'], spreads
     g = load_generator(runs['default'] / 'model.pth')
     assert synthesize(g, 48, 40, seed=7).tobytes() == synthesize(g, 48, 40, seed=7).tobytes()
     assert synthesize(g, 48, 40, seed=7).tobytes() != synthesize(g, 48, 40, seed=8).tobytes()
