@@ -107,15 +107,7 @@ class Generator(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        """Torch 7's init, as the authors trained with: U(+-1/sqrt(fan_in)) convs, norm weight U[0,1)."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                bound = 1 / (m.in_channels * m.kernel_size[0] * m.kernel_size[1]) ** 0.5
-                nn.init.uniform_(m.weight, -bound, bound)
-                nn.init.uniform_(m.bias, -bound, bound)
-            elif isinstance(m, Norm):
-                nn.init.uniform_(m.weight, 0, 1)
-                nn.init.zeros_(m.bias)
+        torch7_init(self)
 
     @property
     def multiple(self) -> int:
@@ -156,6 +148,18 @@ class Generator(nn.Module):
             x = branch(torch.cat([pooled, z * k], 1))
             out = x if out is None else self.joins[i - 1](out, x)
         return self.to_rgb(out)[..., :h, :w]
+
+
+def torch7_init(model: nn.Module):
+    """Torch 7's init, as the authors trained with: U(+-1/sqrt(fan_in)) convs, norm weight U[0,1)."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            bound = 1 / (m.in_channels * m.kernel_size[0] * m.kernel_size[1]) ** 0.5
+            nn.init.uniform_(m.weight, -bound, bound)
+            nn.init.uniform_(m.bias, -bound, bound)
+        elif isinstance(m, Norm):
+            nn.init.uniform_(m.weight, 0, 1)
+            nn.init.zeros_(m.bias)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .generator import ConvBlock, Norm, count_parameters  # noqa: F401  (count_parameters: for callers)
+from .generator import ConvBlock, Norm, count_parameters, torch7_init  # noqa: F401  (count_parameters: for callers)
 
 NOISE_CHANNELS = 3
 
@@ -70,15 +70,7 @@ class SynthesisGenerator(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        """Torch 7's init, as the stylization generator's (models.generator)."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                bound = 1 / (m.in_channels * m.kernel_size[0] * m.kernel_size[1]) ** 0.5
-                nn.init.uniform_(m.weight, -bound, bound)
-                nn.init.uniform_(m.bias, -bound, bound)
-            elif isinstance(m, Norm):
-                nn.init.uniform_(m.weight, 0, 1)
-                nn.init.zeros_(m.bias)
+        torch7_init(self)
         with torch.no_grad():  # start at mid-grey rather than black: the texture's mean is near it
             self.to_rgb.bias.add_(0.5)
 

@@ -60,6 +60,21 @@ def memory_budget(device: torch.device) -> int:
     return available // 2
 
 
+def add_device_arguments(p: argparse.ArgumentParser, larger: str):
+    """--device and --max_memory_gb, for a command that renders with a generator."""
+    p.add_argument('--device', choices=('auto', 'cpu', 'cuda'), default='auto')
+    p.add_argument('--max_memory_gb', type=float, help=f'memory budget; {larger} (default: half the available '
+                   'memory, most of the free GPU memory)')
+
+
+def device_and_budget(args) -> tuple[torch.device, int | None]:
+    """The device and the memory budget (bytes, None: the default) those arguments ask for."""
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        raise ValueError('--device cuda: PyTorch sees no CUDA GPU; use --device cpu')
+    device = torch.device('cuda' if args.device != 'cpu' and torch.cuda.is_available() else 'cpu')
+    return device, int(args.max_memory_gb * 2**30) if args.max_memory_gb else None
+
+
 def tile_size(generator, budget: int, pixels: int) -> int | None:
     """The tile side that fits the budget beside the whole image's buffers; None when the image
     fits untiled."""
@@ -130,16 +145,10 @@ def main(argv=None) -> int:
                    help='video: a new noise draw for each frame (the texture boils; for comparison)')
     p.add_argument('--size', type=int, help='resize so the long side is this many px')
     p.add_argument('--preserve_colors', action='store_true', help="keep the photo's colours")
-    p.add_argument('--device', choices=('auto', 'cpu', 'cuda'), default='auto')
-    p.add_argument('--max_memory_gb', type=float, help='memory budget; larger images are rendered in tiles '
-                   '(default: half the available memory, most of the free GPU memory)')
+    add_device_arguments(p, 'larger images are rendered in tiles')
     args = p.parse_args(argv)
-    if args.device == 'cuda' and not torch.cuda.is_available():
-        log.error('--device cuda: PyTorch sees no CUDA GPU; use --device cpu')
-        return 2
-    device = torch.device('cuda' if args.device != 'cpu' and torch.cuda.is_available() else 'cpu')
-    budget = int(args.max_memory_gb * 2**30) if args.max_memory_gb else None
     try:
+        device, budget = device_and_budget(args)
         generator = load_generator(resolve_model(args.model), mode='stylize').to(device)
         if is_video_name(args.input):
             return _video(generator, args, budget)

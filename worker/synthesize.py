@@ -27,7 +27,7 @@ from models.synthesis_tiled import BYTES_PER_PIXEL, forward_banded
 
 from .checkpoint import load_generator, resolve_model
 from .images import MAX_PIXELS, save_image, to_image
-from .stylize import memory_budget
+from .stylize import add_device_arguments, device_and_budget, memory_budget
 from .video import VideoError, is_video_name, write_video
 
 log = logging.getLogger('tn.synthesize')
@@ -107,16 +107,10 @@ def main(argv=None) -> int:
     p.add_argument('--tile', type=int, default=0, metavar='N', help='also write each sample laid NxN (e.g. 2)')
     p.add_argument('--frames', type=int, help='render a seamless loop of this many frames to --out (a video)')
     p.add_argument('--fps', type=float, default=12, help='the loop\'s frame rate (default 12)')
-    p.add_argument('--device', choices=('auto', 'cpu', 'cuda'), default='auto')
-    p.add_argument('--max_memory_gb', type=float, help='memory budget; larger samples are rendered in bands '
-                   '(default: half the available memory, most of the free GPU memory)')
+    add_device_arguments(p, 'larger samples are rendered in bands')
     args = p.parse_args(argv)
-    if args.device == 'cuda' and not torch.cuda.is_available():
-        log.error('--device cuda: PyTorch sees no CUDA GPU; use --device cpu')
-        return 2
-    device = torch.device('cuda' if args.device != 'cpu' and torch.cuda.is_available() else 'cpu')
-    budget = int(args.max_memory_gb * 2**30) if args.max_memory_gb else None
     try:
+        device, budget = device_and_budget(args)
         width, height = parse_size(args.size)
         if args.count < 1 or args.tile < 0 or (args.frames is not None and args.frames < 1) or not args.fps > 0:
             raise ValueError('--count and --frames must be at least 1, --tile at least 0, --fps positive')

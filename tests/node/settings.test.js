@@ -75,7 +75,7 @@ describe('texture synthesis in the wizard', () => {
     const config = toConfig({ mode: 'synthesis', dataPath: '/photos', texture: 'craquelure', settings: modeDefaults('synthesis') });
     assert.deepStrictEqual([config.mode, config.texture, 'data_dir' in config], ['synthesis', 'craquelure', false]);
     for (const key of ['content_weight', 'balance', 'noise']) assert.ok(!(key in config), key);
-    assert.strictEqual(config.diversity, 0.1);
+    assert.strictEqual(config.diversity, forBrowser.settings.diversity.default);
     const stylize = toConfig({ dataPath: '/photos', texture: 'craquelure', settings: modeDefaults('stylize') });
     assert.deepStrictEqual([stylize.data_dir, 'mode' in stylize, 'diversity' in stylize], ['/photos', false, false]);
     assert.deepStrictEqual(sweepable('synthesis'), ['image_size', 'lr', 'diversity', 'scales']);
