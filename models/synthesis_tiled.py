@@ -62,14 +62,14 @@ def _stage_norms(g, i) -> list[Norm]:
 def _render_stage(g, i, z, prev, band_rows: int):
     """Stage i whole: (B, C, H, W), computed `band_rows` rows (plus halos) at a time."""
     height, width = z.shape[-2:]
-    if prev is not None:
-        # Columns upsampled once for every band (a width's worth of the previous map); rows per band.
-        prev = F.interpolate(prev, size=(prev.shape[-2], width), mode='nearest')
-        row_map = _nearest_rows(prev.shape[-2], height, z.device)
+    row_map = None if prev is None else _nearest_rows(prev.shape[-2], height, z.device)
 
     def band(r0, r1, halo):
         rows = torch.arange(r0 - halo, r1 + halo, device=z.device) % height
-        deep = None if prev is None else prev.index_select(-2, row_map[rows])
+        # The previous map's rows for this band, then its columns: the rows are already as many as
+        # the band's, so this upsamples the columns alone, exactly as the whole upsample would.
+        deep = None if prev is None else F.interpolate(prev.index_select(-2, row_map[rows]),
+                                                       size=(len(rows), width), mode='nearest')
         return _stage(g, i, z.index_select(-2, rows), deep)
 
     if band_rows >= height:
@@ -79,8 +79,13 @@ def _render_stage(g, i, z, prev, band_rows: int):
     try:
         for norm in norms:  # whole-map statistics, one Norm at a time, in the order they are used
             _measure(norm, [lambda r0=r0, r1=r1: band(r0, r1, HALO) for r0, r1 in spans], [r1 - r0 for r0, r1 in spans])
-        parts = [band(r0, r1, HALO)[..., HALO:HALO + r1 - r0, :] for r0, r1 in spans]
-        return torch.cat(parts, -2)
+        out = None
+        for r0, r1 in spans:
+            part = band(r0, r1, HALO)[..., HALO:HALO + r1 - r0, :]
+            if out is None:
+                out = part.new_empty((*part.shape[:2], height, width))
+            out[..., r0:r1, :] = part
+        return out
     finally:
         for norm in norms:
             norm.stats = None
