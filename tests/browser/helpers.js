@@ -1,6 +1,7 @@
 'use strict';
 // Shared by the browser tests: a generated photo folder, the real server (which spawns the
-// real worker service) in a temporary directory, Debian's Chromium through playwright-core,
+// real worker service) in a temporary directory, Chromium through playwright-core (Debian's, or
+// the one `npm i` brings: ./chromium.js),
 // console error collection and screenshots.
 const assert = require('node:assert');
 const fs = require('node:fs');
@@ -8,11 +9,10 @@ const os = require('node:os');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { spawn } = require('node:child_process');
-const { chromium } = require('playwright-core');
+const { resolveChromium, launchChromium } = require('./chromium');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SHOTS = path.join(ROOT, 'artifacts', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 // -- a tiny PNG encoder ------------------------------------------------------------------------
 const CRC_TABLE = new Int32Array(256).map((_, n) => {
@@ -141,24 +141,9 @@ async function serverReady(child, log) {
 }
 
 // -- the browser ---------------------------------------------------------------------------------
-// Checked before anything is started, so that a machine without Chromium fails in a second,
-// with the fix, instead of after (or, once, instead of) a whole server start.
-function chromiumOrExplain() {
-  try {
-    fs.accessSync(CHROMIUM, fs.constants.X_OK);
-  } catch {
-    throw new Error(`the browser tests need Chromium, and there is none at ${CHROMIUM}. `
-      + 'Install Debian\'s: `sudo apt install chromium`, or point CHROMIUM=/path/to/chromium at another.');
-  }
-}
-
-function launch() {
-  chromiumOrExplain();
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+// Which Chromium (CHROMIUM=, Debian's, the npm one) and how it starts: ./chromium.js.
+async function launch() {
+  return launchChromium(await resolveChromium());
 }
 
 // A page whose console errors and uncaught exceptions are collected in page.errors.
@@ -266,7 +251,10 @@ async function download(page, locator) {
 // A temp folder with 10 photos, a server on it and a browser, all torn down after test `t`,
 // each as soon as it exists: a set-up step that fails leaves nothing running.
 async function studio(t, prefix) {
-  chromiumOrExplain();
+  // Found before anything is started, so that a machine without Chromium fails in a second,
+  // with the fix, instead of after (or, once, instead of) a whole server start.
+  const chromium = await resolveChromium();
+  t.diagnostic(`Chromium: ${chromium.source} (${chromium.executablePath})`);
   const undo = []; // last made, first undone
   t.after(async () => { for (const step of undo.reverse()) await step(); });
   const tmp = tmpDir(prefix);
@@ -274,7 +262,7 @@ async function studio(t, prefix) {
   const data = makeDataset(path.join(tmp, 'photos'), 10);
   const server = await startServer({ tmp });
   undo.push(() => server.stop());
-  const browser = await launch();
+  const browser = await launchChromium(chromium);
   undo.push(() => browser.close());
   return { tmp, data, server, browser, url: server.url };
 }
