@@ -2,12 +2,15 @@
 // The HTTP API's answers and refusals, the worker's token check, against a real service.
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
+const path = require('node:path');
 const { io } = require('socket.io-client');
-const { makeWorkspace, tinyConfig, startStudio, nextMessage } = require('./helpers/studio');
-const { encodePng, gradientPng } = require('./helpers/png');
+const { makeWorkspace, tinyConfig, startStudio, refusingListener, nextMessage } = require('./helpers/studio');
+const { encodePng, encodeRgb, gradientPng } = require('./helpers/png');
+const { startReference, python, PYTHON, ROOT } = require('./helpers/reference');
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 
@@ -37,6 +40,24 @@ function requestAs(url, host, { method = 'GET', path = '/', headers = {}, body }
   });
 }
 
+// A request written byte for byte on a TCP connection (node:http and fetch always send a Host),
+// for HTTP/1.0 or `Connection: close`: resolves with {status, body} once the server has answered
+// and closed. (Not half-closed by us: the server would drop a response still in the making.)
+function rawHttp(url, text) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    const socket = net.connect(Number(port), hostname, () => socket.write(text));
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const answer = Buffer.concat(chunks).toString();
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(answer)?.[1]);
+      resolve({ status, body: answer.slice(answer.indexOf('\r\n\r\n') + 4) });
+    });
+  });
+}
+
 // Connects straight to the worker service, as an attacker on this machine could.
 function connectWorker(url, auth) {
   const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth });
@@ -49,12 +70,21 @@ function connectWorker(url, auth) {
 describe('HTTP API', () => {
   let ws;
   let t;
-  let run; // a finished tiny run, for the file and stylize routes
+  let run; // a finished tiny run, for the file and stylize routes: checkpoints at 5 and 10
+  let ref; // the pictures and models the API serves are checked against it (helpers/reference.py)
+  let saved = 0;
+  // Bytes the API answered, in a file the reference can read.
+  const saveFile = (bytes, ext) => {
+    const file = path.join(ws.root, `got-${++saved}${ext}`);
+    fs.writeFileSync(file, bytes);
+    return file;
+  };
 
   before(async () => {
     ws = makeWorkspace();
+    ref = startReference(); // imports torch while the service starts
     t = await startStudio(ws);
-    const res = await t.api('POST', '/api/runs', { config: tinyConfig(ws.photos, { iterations: 10 }) });
+    const res = await t.api('POST', '/api/runs', { config: tinyConfig(ws.photos, { iterations: 10, checkpoint_every: 5 }) });
     assert.strictEqual(res.status, 201, JSON.stringify(res.data));
     const c = await t.client();
     const finished = nextMessage(c, 'run_state', (m) => m.run.id === res.data.run.id && m.run.state !== 'running' && m.run.state !== 'queued', 180000);
@@ -65,6 +95,7 @@ describe('HTTP API', () => {
 
   after(async () => {
     if (t) await t.close();
+    if (ref) await ref.close();
     fs.rmSync(ws.root, { recursive: true, force: true });
   });
 
@@ -134,7 +165,7 @@ describe('HTTP API', () => {
     assert.deepStrictEqual([badJson.status, badJson.data], [400, { error: 'the body is not valid JSON' }]);
     const badFolder = await t.api('POST', '/api/runs', { config: tinyConfig(`${ws.root}/no-such-folder`) });
     assert.strictEqual(badFolder.status, 400);
-    assert.ok(badFolder.data.error.length > 0);
+    assert.match(badFolder.data.error, /no-such-folder does not exist/);
     const badTexture = await t.api('POST', '/api/runs', { config: tinyConfig(ws.photos, { texture: 'no_such_texture' }) });
     assert.strictEqual(badTexture.status, 400);
     assert.strictEqual((await t.api('GET', '/api/nothing-here')).status, 404);
@@ -146,7 +177,7 @@ describe('HTTP API', () => {
     assert.strictEqual((await cont(run.id, { iterations: '20' })).status, 400);
     const tooFew = await cont(run.id, { iterations: 10 });
     assert.strictEqual(tooFew.status, 400);
-    assert.strictEqual((await cont(run.id, { iteration: 5 })).status, 404); // no checkpoint there
+    assert.strictEqual((await cont(run.id, { iteration: 7 })).status, 404); // no checkpoint there
     assert.match(tooFew.data.error, /above the checkpoint's 10/);
     const c = await t.client();
     const res = await cont(run.id, { iteration: 10, iterations: 12 });
@@ -200,9 +231,7 @@ describe('HTTP API', () => {
   });
 
   it('carries an image just under the 20 MB limit through socket.io to the worker and back', async () => {
-    let seed = 1;
-    const noise = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
-    const big = encodePng(2600, 2680, () => [noise(), noise(), noise()], { level: 0 });
+    const big = encodeRgb(2600, 2680, crypto.randomBytes(2600 * 2680 * 3), { level: 0 }); // noise: a stored, uncompressed PNG
     assert.ok(big.length > 19.9 * 2 ** 20 && big.length <= 20 * 2 ** 20, `${big.length} bytes`);
     const up = await t.api('POST', '/api/textures', big, { 'X-Filename': 'big.png' });
     assert.strictEqual(up.status, 201, JSON.stringify(up.data));
@@ -227,6 +256,23 @@ describe('HTTP API', () => {
     const fromCheckpoint = await t.api('POST', `/api/stylize?run=${run.id}&checkpoint=${run.checkpoints[0].path}&size=64`, photo);
     assert.strictEqual(fromCheckpoint.status, 200, fromCheckpoint.data.toString());
     assert.strictEqual(fromCheckpoint.headers.get('x-image-width'), '64');
+    // The pictures are the model's: the photo through model.pth (or the checkpoint asked for) with
+    // that noise factor and seed, as the reference renders it.
+    const runDir = path.join(ws.runs, run.id);
+    const model = path.join(runDir, 'model.pth');
+    const checkpoint = path.join(runDir, run.checkpoints[0].path);
+    assert.strictEqual(run.checkpoints[0].iteration, 5, 'a checkpoint before the model, so they differ');
+    const photoFile = saveFile(photo, '.png');
+    const pixels = (got, file, noise, seed, size) => ref.check({ kind: 'stylize', got: saveFile(got.data, '.png'), model: file, photo: photoFile, noise, seed, size });
+    for (const [got, file, noise, seed, size, what] of [[res, model, 0.5, 1, null, 'seed 1'], [other, model, 0.5, 2, null, 'seed 2'],
+      [fromCheckpoint, checkpoint, 1, 0, 64, 'the checkpoint, the default noise 1 and seed 0']]) {
+      const d = await pixels(got, file, noise, seed, size);
+      assert.deepStrictEqual([d.size, d.mode], [size ? [64, 64] : [40, 40], 'RGB'], what);
+      assert.ok(d.max <= 1 && d.mean < 0.01, `${what}: ${JSON.stringify(d)} from the reference`);
+    }
+    // and the reference tells them apart: the checkpoint's picture is not the model's
+    const wrong = await pixels(fromCheckpoint, model, 1, 0, 64);
+    assert.ok(wrong.mean > 1, `checkpoint 5 and model.pth render alike (${JSON.stringify(wrong)}): the check above proves nothing`);
     assert.strictEqual((await t.api('POST', `/api/stylize?run=${run.id}`, Buffer.from('GIF89a... not really'))).status, 400);
     assert.strictEqual((await t.api('POST', `/api/stylize?run=${run.id}`, Buffer.from('plain text'))).status, 415);
     assert.strictEqual((await t.api('POST', '/api/stylize?run=no-such-run', photo)).status, 404);
@@ -254,31 +300,64 @@ describe('HTTP API', () => {
     const done = nextMessage(c, 'run_state', (m) => m.run.id === id && m.run.state === 'done', 180000);
     let syn = (await t.api('GET', `/api/runs/${id}`)).data.run;
     if (syn.state !== 'done') syn = (await done).run;
-    assert.deepStrictEqual(Object.keys(syn.losses).sort(), ['distance', 'diversity', 'style', 'total']);
-    const preview = (await t.api('GET', `/api/runs/${id}/events`)).data.events.find((e) => e.event.type === 'preview').event;
+    const events = (await t.api('GET', `/api/runs/${id}/events`)).data.events.map((e) => e.event);
+    // The run's losses are its last iteration's, the synthesis terms (no content term).
+    const lastIteration = events.filter((e) => e.type === 'iteration').at(-1);
+    assert.strictEqual(lastIteration.iteration, 6);
+    assert.deepStrictEqual(syn.losses, Object.fromEntries(['style', 'diversity', 'distance', 'total'].map((k) => [k, lastIteration[k]])));
+    for (const value of Object.values(syn.losses)) assert.ok(Number.isFinite(value), JSON.stringify(syn.losses));
+    const preview = events.find((e) => e.type === 'preview');
     assert.match(preview.tiled, /^previews\/iter_\d+-tiled\.png$/);
 
-    const png = async (path) => {
-      const res = await fetch(`${t.url}/api/runs/${id}/files/${path}`);
-      assert.strictEqual(res.status, 200, path);
+    // A picture of the run as the API serves it, saved for the reference: {file, size}.
+    const png = async (name) => {
+      const res = await fetch(`${t.url}/api/runs/${id}/files/${name}`);
+      assert.strictEqual(res.status, 200, name);
       const bytes = Buffer.from(await res.arrayBuffer());
-      assert.ok(bytes.subarray(0, 4).equals(PNG_MAGIC), path);
-      return { bytes, size: [bytes.readUInt32BE(16), bytes.readUInt32BE(20)] };
+      assert.ok(bytes.subarray(0, 4).equals(PNG_MAGIC), name);
+      return { file: saveFile(bytes, '.png'), size: [bytes.readUInt32BE(16), bytes.readUInt32BE(20)] };
     };
-    assert.strictEqual(Math.max(...(await png('previews/exemplar.png')).size), 32, 'the texture at its style size');
+    // Pictures within rounding of the reference's.
+    const matches = (d, size, what) => {
+      assert.deepStrictEqual([d.size, d.mode], [size, 'RGB'], what);
+      assert.ok(d.max <= 1 && d.mean < 0.01, `${what}: ${JSON.stringify(d)} from the reference`);
+    };
+    const runDir = path.join(ws.runs, id);
+    const { derived } = JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8'));
+    const exemplar = await png('previews/exemplar.png');
+    matches(await ref.check({ kind: 'texture', got: exemplar.file, texture: derived.texture_path, size: 32 }), exemplar.size,
+      'the exemplar is the texture at its style size');
+    assert.strictEqual(Math.max(...exemplar.size), 32);
     const synth = (body, run = id) => t.api('POST', `/api/runs/${run}/synthesize`, body);
     const res = await synth({ width: 72, height: 40, seed: 3, count: 2, tile: 2 });
     assert.strictEqual(res.status, 200, JSON.stringify(res.data));
     assert.deepStrictEqual([res.data.width, res.data.height, res.data.samples.map((x) => x.seed)], [72, 40, [3, 4]]);
     const [first, second] = res.data.samples;
-    assert.deepStrictEqual((await png(first.path)).size, [72, 40]);
-    assert.deepStrictEqual((await png(first.tiled)).size, [144, 80], 'the 2x2 tiling');
-    assert.ok(!(await png(first.path)).bytes.equals((await png(second.path)).bytes), 'two seeds, two samples');
+    // Each sample is the model's for its seed; the tiling is the sample laid 2x2.
+    const model = path.join(runDir, 'model.pth');
+    const sample = async (s, seed, checkpoint = model) => {
+      const got = await png(s.path);
+      matches(await ref.check({ kind: 'synthesize', got: got.file, model: checkpoint, seed, width: got.size[0], height: got.size[1] }),
+        got.size, `the sample of seed ${seed}`);
+      return got;
+    };
+    const a = await sample(first, 3);
+    assert.deepStrictEqual(a.size, [72, 40]);
+    assert.deepStrictEqual((await sample(second, 4)).size, [72, 40]);
+    const tiledPng = await png(first.tiled);
+    matches(await ref.check({ kind: 'tiled', got: tiledPng.file, image: a.file, n: 2 }), [144, 80], 'the 2x2 tiling of the first sample');
+    // two seeds, two samples
+    const differ = await ref.check({ kind: 'synthesize', got: a.file, model, seed: 4, width: 72, height: 40 });
+    assert.ok(differ.mean > 1, `seeds 3 and 4 give alike samples: ${JSON.stringify(differ)}`);
     // From a checkpoint (by file name or its path in the run folder), untiled.
     const fromCheckpoint = await synth({ width: 32, height: 32, checkpoint: syn.checkpoints[0].path });
     assert.strictEqual(fromCheckpoint.status, 200, JSON.stringify(fromCheckpoint.data));
     assert.strictEqual(fromCheckpoint.data.samples[0].tiled, undefined);
-    assert.deepStrictEqual((await png(fromCheckpoint.data.samples[0].path)).size, [32, 32]);
+    assert.strictEqual(syn.checkpoints[0].iteration, 3);
+    const early = await sample(fromCheckpoint.data.samples[0], 0, path.join(runDir, syn.checkpoints[0].path));
+    assert.deepStrictEqual(early.size, [32, 32]);
+    const notModel = await ref.check({ kind: 'synthesize', got: early.file, model, seed: 0, width: 32, height: 32 });
+    assert.ok(notModel.mean > 1, `checkpoint 3 and model.pth give alike samples: ${JSON.stringify(notModel)}`);
 
     // Refused by Node before the worker: sizes, counts, tilings, seeds, checkpoint names.
     for (const bad of [{ width: 5000, height: 64 }, { width: 0, height: 64 }, { width: '64', height: 64 }, { width: 64, height: 64, count: 9 },
@@ -312,27 +391,34 @@ describe('HTTP API', () => {
   });
 
   it('exports the model as ONNX and TorchScript, and refuses an unknown format or checkpoint', async () => {
-    for (const [format, ext] of [['onnx', '.onnx'], ['torchscript', '.pt']]) {
-      const res = await fetch(`${t.url}/api/runs/${run.id}/export?format=${format}`);
+    // What each export computes is the asked-for model's network: run by its own runtime on a
+    // photo and noise, it gives what PyTorch gives with the weights of that file, not another's.
+    const runDir = path.join(ws.runs, run.id);
+    const model = path.join(runDir, 'model.pth');
+    const checkpoint = path.join(runDir, 'checkpoints', 'iter_0000005.pth');
+    for (const [format, ext, query, file, other] of [['onnx', '.onnx', '', model, checkpoint], ['torchscript', '.pt', '', model, checkpoint],
+      ['onnx', '.onnx', '&checkpoint=iter_0000005.pth', checkpoint, model]]) {
+      const res = await fetch(`${t.url}/api/runs/${run.id}/export?format=${format}${query}`);
       assert.strictEqual(res.status, 200, await res.clone().text());
-      assert.match(res.headers.get('content-disposition'), new RegExp(`filename="?${run.id}-model\\${ext}"?$`));
-      assert.ok((await res.arrayBuffer()).byteLength > 100000);
+      const name = query ? `${run.id}-iter_0000005${ext}` : `${run.id}-model${ext}`;
+      assert.match(res.headers.get('content-disposition'), new RegExp(`filename="?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"?$`));
+      const got = saveFile(Buffer.from(await res.arrayBuffer()), ext);
+      const { shape, differences: [mine, theirs] } = await ref.check({ kind: 'export', format, file: got, models: [file, other] });
+      assert.deepStrictEqual(shape, [1, 3, 45, 61], format);
+      assert.ok(mine < 1e-3, `${format}${query}: ${mine} from ${path.basename(file)}`);
+      assert.ok(theirs > 1e-2, `${format}${query}: as close to ${path.basename(other)} (${theirs}): the check tells nothing`);
     }
-    const cp = await fetch(`${t.url}/api/runs/${run.id}/export?format=onnx&checkpoint=iter_0000010.pth`);
-    assert.match(cp.headers.get('content-disposition'), /-iter_0000010\.onnx"?$/);
     assert.strictEqual((await t.api('GET', `/api/runs/${run.id}/export?format=keras`)).status, 400);
     assert.strictEqual((await t.api('GET', `/api/runs/${run.id}/export?format=onnx&checkpoint=iter_0000999.pth`)).status, 404);
     assert.strictEqual((await t.api('GET', `/api/runs/${run.id}/export?format=onnx&checkpoint=../x.pth`)).status, 400);
   });
 
   it('stylizes a video in the background: progress, then an MP4 with every frame', async () => {
-    const path = require('node:path');
-    const { execFileSync } = require('node:child_process');
-    const root = path.resolve(__dirname, '..', '..');
-    const python = path.join(root, '.venv', 'bin', 'python');
+    // The clip is made without blocking the loop (helpers/reference.js, python()): the refusals
+    // below once failed with `fetch failed` when a blocking make_clip outlasted the keep-alive timeout.
     const clip = path.join(ws.root, 'clip.mp4');
-    execFileSync(python, ['-c', 'import sys; from pathlib import Path; sys.path.insert(0, "tests/python"); '
-      + 'from test_video import make_clip; make_clip(Path(sys.argv[1]), count=8)', clip], { cwd: root });
+    await python(['-c', 'import sys; from pathlib import Path; sys.path.insert(0, "tests/python"); '
+      + 'from test_video import make_clip; make_clip(Path(sys.argv[1]), count=8)', clip]);
     const body = fs.readFileSync(clip);
     const send = (query, data = body, name = 'clip.mp4') => t.api('POST', `/api/videos?${query}`, data, { 'X-Filename': name });
     assert.strictEqual((await send(`run=${run.id}`, Buffer.from('plain text, not a video'))).status, 415);
@@ -352,8 +438,8 @@ describe('HTTP API', () => {
     assert.strictEqual(file.headers.get('content-type'), 'video/mp4');
     const out = path.join(ws.root, 'out.mp4');
     fs.writeFileSync(out, Buffer.from(await file.arrayBuffer()));
-    const frames = execFileSync(python, ['-c', 'import sys; from worker.video import frames; '
-      + 'f = list(frames(sys.argv[1])); print(len(f), *f[0].size)', out], { cwd: root }).toString().trim();
+    const frames = (await python(['-c', 'import sys; from worker.video import frames; '
+      + 'f = list(frames(sys.argv[1])); print(len(f), *f[0].size)', out])).trim();
     assert.strictEqual(frames, '8 72 48');
     assert.strictEqual((await t.api('GET', '/api/videos/0123456789abcdef')).status, 404);
     assert.strictEqual((await t.api('GET', '/api/videos/nope')).status, 400);
@@ -396,13 +482,18 @@ describe('HTTP API', () => {
   it('refuses requests from another site', async () => {
     const res = await t.api('POST', '/api/textures', gradientPng(8, 1), { 'X-Filename': 'a.png', Origin: 'http://evil.example' });
     assert.strictEqual(res.status, 403);
-    const socket = io(t.url, { transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: { Origin: 'http://evil.example' } });
-    const outcome = await new Promise((resolve) => {
-      socket.once('connect', () => resolve('connected'));
-      socket.once('connect_error', () => resolve('refused'));
-    });
-    socket.close();
-    assert.strictEqual(outcome, 'refused');
+    const connect = async (extraHeaders) => {
+      const socket = io(t.url, { transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders });
+      const outcome = await new Promise((resolve) => {
+        socket.once('connect', () => resolve('connected'));
+        socket.once('connect_error', () => resolve('refused'));
+      });
+      socket.close();
+      return outcome;
+    };
+    assert.strictEqual(await connect({ Origin: 'http://evil.example' }), 'refused');
+    // the same connection from the app's own page is let in: it is the Origin that was refused
+    assert.strictEqual(await connect({ Origin: t.url }), 'connected');
   });
 
   it('refuses a DNS-rebinding page (a foreign Host) on the API, the UI and socket.io; answers its own names', async () => {
@@ -419,31 +510,59 @@ describe('HTTP API', () => {
       assert.strictEqual((await requestAs(t.url, own, { path: '/socket.io/?EIO=4&transport=polling' })).status, 200, own);
     }
     assert.strictEqual((await requestAs(t.url, `LocalHost:${port}`, { path: '/' })).status, 200);
+
+    // Names that only begin or end like ours, or contain them (what a prefix, suffix or substring
+    // match would let in), and the fully qualified 'localhost.' (another origin to a browser)
+    const hostile = ['localhost.evil.example', '127.0.0.1.nip.io', 'localhost.', 'evil.localhost', 'evil-127.0.0.1', 'notlocalhost',
+      '[::1].evil.example', 'localhost:3000.evil.example'];
+    for (const name of hostile) {
+      for (const host of [`${name}:${port}`, name]) {
+        for (const route of ['/api/runs', '/', '/socket.io/?EIO=4&transport=polling']) {
+          const res = await requestAs(t.url, host, { path: route });
+          assert.strictEqual(res.status, 403, `Host: ${host} ${route}: ${res.body}`);
+        }
+      }
+    }
+    // No Host at all: HTTP/1.0 may leave it out (HTTP/1.1 must not: Node answers 400 itself).
+    for (const route of ['/api/runs', '/', '/socket.io/?EIO=4&transport=polling']) {
+      const old = await rawHttp(t.url, `GET ${route} HTTP/1.0\r\n\r\n`);
+      assert.strictEqual(old.status, 403, `HTTP/1.0 without Host ${route}: ${old.body}`);
+      if (!route.startsWith('/socket.io')) assert.match(old.body, /this request was for \(none\)/);
+      const current = await rawHttp(t.url, `GET ${route} HTTP/1.1\r\nConnection: close\r\n\r\n`);
+      assert.ok([400, 403].includes(current.status), `HTTP/1.1 without Host ${route}: ${current.status}`);
+    }
+    // the raw request itself is fine: with our Host it is answered
+    assert.strictEqual((await rawHttp(t.url, `GET /api/runs HTTP/1.0\r\nHost: 127.0.0.1:${port}\r\n\r\n`)).status, 200);
   });
 
   it('answers the names in ALLOWED_HOSTS too, and will not listen on every interface without them', async () => {
-    const named = await startStudio(ws, { allowedHosts: 'studio.lan, 10.1.2.3', workerUrl: 'http://127.0.0.1:9', workerToken: 'x', noWait: true });
+    const nowhere = await refusingListener(); // a worker URL that refuses: these apps need none
     try {
-      const port = new URL(named.url).port;
-      assert.strictEqual((await requestAs(named.url, `studio.lan:${port}`, { path: '/' })).status, 200);
-      assert.strictEqual((await requestAs(named.url, `10.1.2.3:${port}`, { path: '/' })).status, 200);
-      assert.strictEqual((await requestAs(named.url, `evil.example:${port}`, { path: '/' })).status, 403);
+      const named = await startStudio(ws, { allowedHosts: 'studio.lan, 10.1.2.3', workerUrl: nowhere.url, workerToken: 'x', noWait: true });
+      try {
+        const port = new URL(named.url).port;
+        assert.strictEqual((await requestAs(named.url, `studio.lan:${port}`, { path: '/' })).status, 200);
+        assert.strictEqual((await requestAs(named.url, `10.1.2.3:${port}`, { path: '/' })).status, 200);
+        assert.strictEqual((await requestAs(named.url, `evil.example:${port}`, { path: '/' })).status, 403);
+        assert.strictEqual((await requestAs(named.url, `studio.lan.evil.example:${port}`, { path: '/' })).status, 403);
+        assert.strictEqual((await requestAs(named.url, `10.1.2.3.nip.io:${port}`, { path: '/' })).status, 403);
+      } finally {
+        await named.close();
+      }
+      const { createApp } = require('../../app');
+      const open = createApp({ allowedHosts: '', workerUrl: nowhere.url, workerToken: 'x' });
+      await assert.rejects(open.listen(0, '0.0.0.0'), /Set ALLOWED_HOSTS/);
     } finally {
-      await named.close();
+      await nowhere.close();
     }
-    const { createApp } = require('../../app');
-    const open = createApp({ allowedHosts: '', workerUrl: 'http://127.0.0.1:9', workerToken: 'x' });
-    await assert.rejects(open.listen(0, '0.0.0.0'), /Set ALLOWED_HOSTS/);
   });
 
   it('uses a worker service already running elsewhere (WORKER_URL and WORKER_TOKEN)', async () => {
     const { spawn } = require('node:child_process');
-    const path = require('node:path');
-    const root = path.resolve(__dirname, '..', '..');
     const remote = makeWorkspace();
-    const service = spawn(path.join(root, '.venv', 'bin', 'python'), ['-m', 'worker.service', '--port', '0',
+    const service = spawn(PYTHON, ['-m', 'worker.service', '--port', '0',
       '--runs', remote.runs, '--uploads', remote.uploads], {
-      cwd: root, env: { ...process.env, TN_WORKER_TOKEN: 'remote-secret', OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: ROOT, env: { ...process.env, TN_WORKER_TOKEN: 'remote-secret', OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise((r) => service.once('exit', r));
     let studio;
@@ -462,7 +581,8 @@ describe('HTTP API', () => {
       assert.ok(fs.existsSync(`${remote.runs}/${res.data.run.id}/model.pth`), 'the run is in the remote service\'s folder');
       const model = await studio.api('GET', `/api/runs/${res.data.run.id}/files/model.pth`);
       assert.strictEqual(model.status, 200);
-      assert.ok(model.data.length > 100000);
+      // the remote service's own file, byte for byte
+      assert.ok(model.data.equals(fs.readFileSync(`${remote.runs}/${res.data.run.id}/model.pth`)), 'model.pth as the remote run wrote it');
     } finally {
       if (studio) await studio.close();
       service.kill('SIGTERM');
@@ -472,13 +592,8 @@ describe('HTTP API', () => {
   });
 
   it('answers 503 while the worker is not up', async () => {
-    const closedPort = await new Promise((resolve) => {
-      const srv = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = srv.address();
-        srv.close(() => resolve(port));
-      });
-    });
-    const down = await startStudio(ws, { workerUrl: `http://127.0.0.1:${closedPort}`, workerToken: 'x', noWait: true });
+    const refusing = await refusingListener();
+    const down = await startStudio(ws, { workerUrl: refusing.url, workerToken: 'x', noWait: true });
     try {
       const health = await down.api('GET', '/api/health');
       assert.notStrictEqual(health.data.worker.state, 'up');
@@ -491,6 +606,7 @@ describe('HTTP API', () => {
       assert.notStrictEqual(status.state, 'up');
     } finally {
       await down.close();
+      await refusing.close();
     }
   });
 });

@@ -5,8 +5,9 @@ const test = require('node:test');
 const assert = require('node:assert');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const http = require('node:http');
 const path = require('node:path');
-const { tempDir, makeWorkspace, tinyConfig } = require('./helpers/studio');
+const { tempDir, makeWorkspace, tinyConfig, refusingListener } = require('./helpers/studio');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -135,6 +136,78 @@ test('the worker service exits when Node is killed with kill -9 (its stdin close
   } finally {
     if (server?.child.exitCode === null) server.child.kill('SIGKILL');
     for (const pid of server?.workerPids ?? []) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// `node server` with these variables (and none of the caller's HOST, ALLOWED_HOSTS, WORKER_*):
+// {child, exited, out(): stdout + stderr so far}.
+function spawnServer(dir, vars) {
+  const env = { ...process.env, OMP_NUM_THREADS: '1', PORT: '0', TN_RUNS_DIR: path.join(dir, 'runs'), TN_UPLOADS_DIR: path.join(dir, 'uploads') };
+  for (const name of ['HOST', 'ALLOWED_HOSTS', 'WORKER_URL', 'WORKER_TOKEN']) delete env[name];
+  const child = spawn(process.execPath, ['server.js'], { cwd: ROOT, env: { ...env, ...vars }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, exited, out: () => out };
+}
+
+// GET with any Host header: {status, body}.
+function getAs(port, host, route = '/') {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: route, headers: { Host: host } }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    }).on('error', reject);
+  });
+}
+
+test('HOST=0.0.0.0 (or ::) without ALLOWED_HOSTS: node server refuses to start, at once, saying to set ALLOWED_HOSTS', async () => {
+  for (const host of ['0.0.0.0', '::']) {
+    const dir = tempDir();
+    const server = spawnServer(dir, { HOST: host });
+    const killer = setTimeout(() => server.child.kill('SIGKILL'), 20000);
+    try {
+      const { code, signal } = await server.exited;
+      assert.strictEqual(signal, null, `HOST=${host}: still running after 20 s: ${server.out()}`);
+      assert.notStrictEqual(code, 0, server.out());
+      assert.match(server.out(), new RegExp(`HOST=${host} opens TN Studio to your network\\. Set ALLOWED_HOSTS`));
+      assert.doesNotMatch(server.out(), /TN Studio: http/);
+      assert.ok(!fs.existsSync(path.join(dir, 'runs')), 'no worker service was started');
+    } finally {
+      clearTimeout(killer);
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test('HOST=0.0.0.0 with ALLOWED_HOSTS: node server listens on every interface, answers those names and its own, no other', async () => {
+  const dir = tempDir();
+  const nowhere = await refusingListener(); // WORKER_URL: no service is needed to answer Host checks
+  const server = spawnServer(dir, { HOST: '0.0.0.0', ALLOWED_HOSTS: 'studio.lan,192.0.2.7', WORKER_URL: nowhere.url, WORKER_TOKEN: 'x' });
+  try {
+    const port = await new Promise((resolve, reject) => {
+      server.child.stdout.on('data', () => {
+        const m = server.out().match(/TN Studio: http:\/\/localhost:(\d+)/);
+        if (m) resolve(Number(m[1]));
+      });
+      server.exited.then(({ code }) => reject(new Error(`server exited ${code}: ${server.out()}`)));
+    });
+    assert.deepStrictEqual(listeningAddresses(server.child.pid), [`0.0.0.0:${port}`]);
+    for (const host of [`studio.lan:${port}`, '192.0.2.7', `localhost:${port}`]) assert.strictEqual((await getAs(port, host)).status, 200, host);
+    for (const host of [`evil.example:${port}`, `studio.lan.evil.example:${port}`, `192.0.2.7.nip.io:${port}`]) {
+      const res = await getAs(port, host);
+      assert.strictEqual(res.status, 403, host);
+      assert.match(res.body, /answers only to its own names/);
+    }
+    server.child.kill('SIGTERM');
+    assert.deepStrictEqual(await server.exited, { code: 0, signal: null }, server.out());
+  } finally {
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    await nowhere.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

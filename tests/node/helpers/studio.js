@@ -2,6 +2,7 @@
 // Test helpers: a temp folder of photos, a TN Studio app on a free port with its own runs
 // folder, socket.io clients, and a collector that waits for a run's events.
 const fs = require('node:fs');
+const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { io } = require('socket.io-client');
@@ -72,6 +73,19 @@ async function startStudio(ws, options = {}) {
   };
 }
 
+// A port that refuses every connection, for as long as the test holds it: a listener of ours that
+// destroys each connection at once. (A port freed to be "closed" can be taken by anyone meanwhile,
+// and port 9 is not closed everywhere.)
+async function refusingListener() {
+  const server = net.createServer((socket) => socket.destroy());
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref(); // never what keeps a test process alive
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 // Everything a socket receives for one run, and a way to wait for a condition on it.
 class RunStream {
   constructor(socket, run) {
@@ -125,6 +139,17 @@ class RunStream {
   }
 }
 
+// Polls predicate (sync or async) until it is truthy; its value, or an error after timeoutMs.
+async function waitUntil(predicate, timeoutMs, what) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 // Waits for a message on a socket that satisfies predicate.
 function nextMessage(socket, name, predicate = () => true, timeoutMs = 60000) {
   return new Promise((resolve, reject) => {
@@ -148,4 +173,4 @@ function assertComplete(assert, events) {
   assert.deepStrictEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), 'seq 1..n, no gap, no duplicate');
 }
 
-module.exports = { tempDir, makeWorkspace, tinyConfig, startStudio, RunStream, nextMessage, assertComplete };
+module.exports = { tempDir, makeWorkspace, tinyConfig, startStudio, refusingListener, RunStream, nextMessage, waitUntil, assertComplete };
