@@ -70,7 +70,9 @@ def check_image(path) -> tuple[int, int]:
 
 def _check_size(w, h):
     if w * h > MAX_PIXELS:
-        raise ImageError(f'too large ({w}x{h} = {w * h / 1e6:.0f} megapixels; the limit is {MAX_PIXELS / 1e6:.0f})')
+        # Exact counts: rounded to megapixels, one just over the limit reads "179; the limit is 179".
+        raise ImageError(f'too large ({w}x{h} = {w * h:,} pixels; the limit is {MAX_PIXELS:,}, '
+                         f'{MAX_PIXELS / 1e6:.0f} megapixels)')
 
 
 def _decode_error(e: Exception) -> ImageError:

@@ -47,8 +47,8 @@ def check_size(width: int, height: int):
     if width < 1 or height < 1:
         raise ValueError(f'a sample needs at least 1x1 px, not {width}x{height}')
     if width * height > MAX_PIXELS:
-        raise ValueError(f'{width}x{height} is {width * height / 1e6:.0f} megapixels, over the limit of '
-                         f'{MAX_PIXELS / 1e6:.0f}: ask for a smaller size (it tiles: repeat it instead)')
+        raise ValueError(f'{width}x{height} is {width * height:,} pixels, over the limit of {MAX_PIXELS:,} '
+                         f'({MAX_PIXELS / 1e6:.0f} megapixels): ask for a smaller size (it tiles: repeat it instead)')
 
 
 def render(generator: SynthesisGenerator, noises: list[torch.Tensor], budget: int | None = None) -> Image.Image:

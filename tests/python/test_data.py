@@ -142,3 +142,31 @@ def test_sample_names_resolve():
     assert resolve_texture(textures[0]).is_file()
     with pytest.raises(DatasetError, match='neither a file nor a built-in texture'):
         resolve_texture('no-such-texture')
+
+
+@pytest.mark.filterwarnings('ignore::PIL.Image.DecompressionBombWarning')  # Pillow warns from half the limit
+def test_the_179_megapixel_limit_at_its_boundary(tmp_path, monkeypatch):
+    """An image of exactly MAX_PIXELS passes the header check and the scan; one pixel more is
+    refused, saying it is too large and what the limit is. Header-only PNGs: nothing is decoded."""
+    from worker.images import MAX_PIXELS, check_image
+    from worker.synthesize import parse_size
+    assert MAX_PIXELS == 12470 * 14351 == 178_956_970  # the README's 179 megapixels; Pillow's own bomb limit
+    folder = tmp_path / 'photos'
+    folder.mkdir()
+    (folder / 'at.png').write_bytes(png_header_only(12470, 14351))
+    (folder / 'over.png').write_bytes(png_header_only(3033169, 59))  # 178,956,971 pixels
+    assert check_image(folder / 'at.png') == (12470, 14351)
+    scan = scan_folder(folder)
+    assert [p.split('/')[-1] for p in scan.usable] == ['at.png']
+    [(path, reason)] = scan.skipped
+    assert path.endswith('over.png') and reason.startswith('too large') and '178956971' in reason, reason
+    # The project's own check holds the same line where Pillow's is turned off or raised.
+    monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', None)
+    assert check_image(folder / 'at.png') == (12470, 14351)
+    with pytest.raises(ImageError) as e:
+        check_image(folder / 'over.png')
+    assert str(e.value) == 'too large (3033169x59 = 178,956,971 pixels; the limit is 178,956,970, 179 megapixels)'
+    # A synthesized sample has the same limit.
+    assert parse_size('12470x14351') == (12470, 14351)
+    with pytest.raises(ValueError, match=r'^12470x14352 is 178,969,440 pixels, over the limit of 178,956,970 '):
+        parse_size('12470x14352')

@@ -144,17 +144,40 @@ def test_missing_or_bad_vgg_weights_say_how_to_provide_them(tmp_path):
 
 
 def test_without_cached_imagenet_weights_the_error_says_how_to_provide_them(tmp_path):
-    """An empty torch cache and an unreachable network (a proxy on a closed port, so nothing is
-    downloaded even where there is internet): the trainer's default must fail with instructions."""
+    """An empty torch cache and an unreachable network (every request goes to a proxy of ours that
+    hangs up on each connection, so nothing is downloaded even where there is internet): the
+    trainer's default must fail with instructions."""
+    import socket
     import subprocess
     import sys
+    import threading
 
     from conftest import REPO
+    proxy = socket.create_server(('127.0.0.1', 0))
+    hung_up = []
+
+    def hang_up():
+        while True:
+            try:
+                conn, _ = proxy.accept()
+            except OSError:  # shut down: the test is over
+                return
+            hung_up.append(conn.getpeername())
+            conn.close()
+    listener = threading.Thread(target=hang_up, daemon=True)
+    listener.start()
+    url = f'http://127.0.0.1:{proxy.getsockname()[1]}'
     code = ('from models.vgg import load_vgg19, VGGWeightsUnavailable\n'
             'try:\n    load_vgg19("imagenet")\nexcept VGGWeightsUnavailable as e:\n    print(e)\n')
-    env = {'PATH': '/usr/bin:/bin', 'TORCH_HOME': str(tmp_path), 'https_proxy': 'http://127.0.0.1:9',
-           'HTTPS_PROXY': 'http://127.0.0.1:9', 'http_proxy': 'http://127.0.0.1:9'}
-    r = subprocess.run([sys.executable, '-c', code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    env = {'PATH': '/usr/bin:/bin', 'TORCH_HOME': str(tmp_path), 'https_proxy': url, 'HTTPS_PROXY': url,
+           'http_proxy': url, 'HTTP_PROXY': url}
+    try:
+        r = subprocess.run([sys.executable, '-c', code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        proxy.shutdown(socket.SHUT_RDWR)  # wakes the accept() (Linux), so the thread ends
+        listener.join(10)
+        proxy.close()
+    assert hung_up, 'the download never tried the proxy: it could have reached the internet'
     assert 'Could not load VGG-19 weights' in r.stdout, r.stdout + r.stderr
     assert str(tmp_path / 'hub' / 'checkpoints') in r.stdout and '--vgg_weights' in r.stdout
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import requests
 import socketio
+import torch
 from PIL import Image
 
 from conftest import REPO, file_size_limit
@@ -146,14 +147,20 @@ def test_creating_a_run_does_not_rescan_its_folder(service, photos, tmp_path):
 
 
 def test_a_killed_trainer_is_a_failed_run_whose_checkpoint_still_works(service, photos, tmp_path):
-    rid = service.call('start_run', {'config': {**RUN, 'data_dir': str(photos), 'iterations': 100000, 'device': 'cpu'}})['run']['id']
-    service.wait(lambda: any(e['event']['type'] == 'checkpoint' for e in service.events))
+    # verbose: a line an iteration, so its log is longer than the 20 lines kept
+    rid = service.call('start_run', {'config': {**RUN, 'data_dir': str(photos), 'iterations': 100000, 'device': 'cpu',
+                                                'verbose': True}})['run']['id']
+    service.wait(lambda: any(e['event']['type'] == 'checkpoint' for e in service.events) and
+                 any(e['event'].get('iteration', 0) >= 25 for e in service.events if e['event']['type'] == 'iteration'))
     pid = int((service.runs / rid / 'trainer.pid').read_text())
     os.kill(pid, signal.SIGKILL)
     service.wait(lambda: state(service, rid)['state'] == 'failed')
     info = state(service, rid)
     assert info['exit_code'] == -9 and 'SIGKILL' in info['error'] and 'checkpoint' in info['error']
-    assert info['stderr_tail'] is not None
+    # Why it failed, in the trainer's own words: the last 20 lines of its log.
+    log = (service.runs / rid / 'trainer.log').read_text().splitlines()
+    assert len(log) > 20 and any('run folder' in line for line in log), log
+    assert info['stderr_tail'] == '\n'.join(log[-20:])
     photo = (Path(photos) / 'photo_00.jpg').read_bytes()
     out = service.call('stylize', {'run': rid, 'image': photo, 'noise': 0})
     assert out['ok'], out.get('error')
@@ -199,10 +206,18 @@ def test_training_survives_a_killed_service_and_a_new_one_follows_it(service, ph
         assert info['state'] == 'running'
         # Clients keep the info with the higher rev: the new service's must win over the old one's.
         assert info['rev'] > old_rev and state(again, rid)['rev'] > info['rev']
-        again.wait(lambda: any(e['event']['type'] == 'iteration' for e in again.events))
+        seen = max(e['event']['iteration'] for e in service.events if e['event']['type'] == 'iteration')
+        again.wait(lambda: any(e['event']['type'] == 'iteration' and e['event']['iteration'] > seen for e in again.events))
         assert again.call('stop_run', {'run': rid})['ok']
         again.wait(lambda: state(again, rid)['state'] == 'stopped')
-        assert (again.runs / rid / 'model.pth').exists()
+        # The model is where the trainer stopped: past what the first service saw, its final
+        # checkpoint's weights.
+        again.wait(lambda: any(e['event']['type'] == 'done' for e in again.events))
+        stopped = next(e['event'] for e in again.events if e['event']['type'] == 'done')
+        model = torch.load(again.runs / rid / 'model.pth', weights_only=True)
+        last = torch.load(again.runs / rid / 'checkpoints' / f'iter_{stopped["iteration"]:07d}.pth', weights_only=True)
+        assert stopped.get('stopped') and model['iteration'] == stopped['iteration'] > seen
+        assert all(torch.equal(model['state_dict'][k], v) for k, v in last['state_dict'].items())
     finally:
         again.close()
 

@@ -4,9 +4,11 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from conftest import REPO, SHARED, TINY, smooth_image, train_cli
+from models.generator import Generator
 
 
 def stylize_cli(*args, check=True):
@@ -15,6 +17,32 @@ def stylize_cli(*args, check=True):
     if check and r.returncode != 0:
         raise AssertionError(f'stylize exited {r.returncode}\n{r.stderr[-3000:]}')
     return r
+
+
+def generator_of(model):
+    """The generator in a model.pth, built here from its file: torch.load and load_state_dict,
+    not worker.checkpoint."""
+    record = torch.load(model, map_location='cpu', weights_only=True)
+    g = Generator(**record['generator'])
+    g.load_state_dict(record['state_dict'])
+    return g.eval()
+
+
+def reference(g, photo, size=None, noise=1.0, seed=0):
+    """The stylization the CLI should write, computed apart from it: the photo decoded and
+    resized by PIL, through the generator's own forward (not models.fast's), with the noise of
+    `seed` drawn as the CLI draws it; 8-bit RGB as an int array (H, W, 3)."""
+    im = Image.open(photo).convert('RGB')
+    if size:
+        im = im.resize(size, Image.BICUBIC)
+    x = torch.from_numpy(np.asarray(im, dtype=np.float32) / 255).permute(2, 0, 1)[None]
+    with torch.no_grad():
+        y = g(x, noise, torch.Generator().manual_seed(seed))[0]
+    return (y.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(int)
+
+
+def pixels(path):
+    return np.asarray(Image.open(path), dtype=int)
 
 
 @pytest.fixture(scope='module')
@@ -37,14 +65,21 @@ def inputs(tmp_path_factory):
 def test_a_file_keeps_its_size_any_aspect(run, inputs, tmp_path):
     out = tmp_path / 'out.png'
     stylize_cli('--model', run / 'model.pth', '--input', inputs / 'wide.png', '--output', out)
-    assert Image.open(out).size == (101, 37)
+    want = reference(generator_of(run / 'model.pth'), inputs / 'wide.png')
+    assert want.shape == (37, 101, 3) and pixels(out).shape == want.shape
+    assert np.abs(pixels(out) - want).max() <= 1  # the same image, within 8-bit rounding
 
 
 def test_a_folder_in_gives_a_folder_out(run, inputs, tmp_path):
     stylize_cli('--model', run, '--input', inputs, '--output', tmp_path / 'styled', '--size', 64)
-    assert Image.open(tmp_path / 'styled' / 'wide.png').size == (64, 23)
+    g = generator_of(run / 'model.pth')  # a run folder means its model.pth
+    wide = pixels(tmp_path / 'styled' / 'wide.png')
+    assert np.abs(wide - reference(g, inputs / 'wide.png', size=(64, 23))).max() <= 1
     tall = Image.open(tmp_path / 'styled' / 'sub' / 'tall_gray.jpg')
-    assert tall.size == (16, 64) and tall.mode == 'RGB'
+    assert tall.format == 'JPEG' and tall.mode == 'RGB'  # a grey photo comes out in colour, as a .jpg
+    # JPEG at quality 95: measured 3.7 grey levels from the reference on average; another seed's
+    # noise is 36 or more away, noise factor 2 instead of 1 is 10.
+    assert np.abs(np.asarray(tall, dtype=int) - reference(g, inputs / 'sub' / 'tall_gray.jpg', size=(16, 64))).mean() < 6
 
 
 def test_seed_noise_and_checkpoints(run, inputs, tmp_path):
@@ -82,6 +117,9 @@ def test_clear_errors(run, inputs, tmp_path):
 @pytest.mark.skipif(not (SHARED / 'texture_nets_v1').is_dir(),
                     reason='../shared/data (the authors\' .t7 models) is not beside this clone')
 def test_the_authors_t7_models_stylize_from_the_command_line(inputs, tmp_path):
+    from models.t7 import import_t7
     out = tmp_path / 't7.png'
     stylize_cli('--model', SHARED / 'texture_nets_v1' / 'mosaic.t7', '--input', inputs / 'wide.png', '--output', out)
-    assert Image.open(out).size == (101, 37)
+    want = reference(import_t7(SHARED / 'texture_nets_v1' / 'mosaic.t7').eval(), inputs / 'wide.png')
+    assert pixels(out).shape == want.shape == (37, 101, 3)
+    assert np.abs(pixels(out) - want).max() <= 1

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from conftest import REPO, TINY, events
 from worker.errors import UsageError
@@ -25,12 +26,21 @@ def test_the_cli_trains_one_run_per_value_into_one_sweep_folder(photos, texture,
     record = json.loads((folder / 'sweep.json').read_text())
     assert record['name'] == 'style or photo' and record['setting'] == 'content_weight'
     assert record['values'] == [250, 4000]
+    weights = []
     for run, value in zip(record['runs'], [250, 4000]):
         run_dir = folder / run['folder']
         config = json.loads((run_dir / 'config.json').read_text())
         assert config['content_weight'] == value and config['iterations'] == 6  # only the swept setting differs
-        assert (run_dir / 'model.pth').is_file()
+        # Its model is the end of its own training: the last checkpoint's weights, trained with its value.
+        model = torch.load(run_dir / 'model.pth', weights_only=True)
+        last = torch.load(run_dir / 'checkpoints' / 'iter_0000006.pth', weights_only=True)
+        assert model['iteration'] == 6 and model['train']['content_weight'] == value
+        assert model['state_dict'].keys() == last['state_dict'].keys()
+        assert all(torch.equal(model['state_dict'][k], last['state_dict'][k]) for k in model['state_dict'])
+        weights.append(model['state_dict'])
         assert [e['iteration'] for e in events(run_dir, 'preview')] == [3, 6]
+    # The same start (same seed), different content weights: different networks.
+    assert any(not torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
     # Everything but the swept setting is equal.
     a, b = (json.loads((folder / run['folder'] / 'config.json').read_text()) for run in record['runs'])
     assert {k for k in a if a[k] != b[k]} == {'content_weight', 'out', 'derived'}  # derived: its calibration
