@@ -53,6 +53,7 @@ function createApp(options = {}) {
   app.use('/api/textures', texturesRouter(worker));
   app.use('/api/datasets', datasetsRouter(worker));
   app.use('/api/stylize', stylizeRouter(worker));
+  app.use('/api/vgg-weights', require('./routes/weights').weightsRouter(worker));
   app.use('/api', (req, res, next) => next(new HttpError(404, `no API route ${req.method} ${req.path}`)));
   app.use(express.static(path.join(ROOT, 'static')));
   // The charting library, installed from npm and served from here: the UI works offline.

@@ -7,7 +7,7 @@ import io
 import os
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 
 from .data import resolve_data_dir, scan_folder
@@ -16,6 +16,31 @@ from .images import open_rgb
 from .protocol import SYNTHESIZE_COUNT, SYNTHESIZE_SIDE
 
 THUMBNAILS = 6
+VGG19_MB = 548  # torchvision's IMAGENET1K_V1 file
+REACH_TIMEOUT_S = 3
+REACH_CACHE_S = 300
+_reach = {}  # url -> (checked at, None or why not)
+
+
+def _reachable(url: str):
+    """None when a HEAD request for `url` answers within a few seconds, else why not; remembered
+    for a while (the wizard asks each time it opens its settings)."""
+    import urllib.error
+    import urllib.request
+    now = time.monotonic()
+    if url in _reach and now - _reach[url][0] < REACH_CACHE_S:
+        return _reach[url][1]
+    why = None
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method='HEAD'), timeout=REACH_TIMEOUT_S):
+            pass
+    except urllib.error.HTTPError as e:  # a server that answers; 405: it takes GET only (a mirror)
+        why = None if e.code == 405 else f'{url} answered {e.code} {e.reason}'
+    except Exception as e:  # DNS, refused, timeout, proxy
+        reason = getattr(e, 'reason', None) or e
+        why = f'this machine cannot reach {url.split("/")[2]} ({reason})'
+    _reach[url] = (now, why)
+    return why
 
 
 class Models:
@@ -77,6 +102,9 @@ class Commands:
 
     def continue_run(self, data):
         return {'run': self.runs.continue_run(data.get('run'), data.get('iteration'), data.get('iterations'))}
+
+    def rename_run(self, data):
+        return {'run': self.runs.rename(data.get('run'), data.get('name'))}
 
     def stop_run(self, data):
         return {'run': self.runs.stop(data.get('run'))}
@@ -162,13 +190,81 @@ class Commands:
     # -- inputs ------------------------------------------------------------------------------
 
     def scan_dataset(self, data):
+        """What a folder holds, for the wizard: the absolute folder searched (a relative path starts
+        from the folder the service runs in, as the trainer's does), its usable photos counted per
+        subfolder, the files skipped (with why) and the other files ignored (not images by name)."""
+        from .data import DatasetError
+        from .images import check_image, is_image_name
         path = str(data.get('path') or '').strip()
         if not path:
-            raise UsageError('give the path of a folder of photos, or `sample` for the built-in set')
-        scan = scan_folder(resolve_data_dir(path))
-        return {'folder': scan.folder, 'usable': len(scan.usable), 'skipped': len(scan.skipped),
-                'reasons': scan.reasons(), 'examples': [list(x) for x in scan.skipped[:10]],
+            raise UsageError('Give the path of a folder of photos, or choose the built-in sample photos.')
+        given = resolve_data_dir(path)
+        folder = Path(os.path.abspath(given))
+        base = '' if given.is_absolute() else f' (a relative path starts from {os.getcwd()}, the folder TN Studio runs in)'
+        if not folder.exists():
+            raise UsageError(f'{folder} does not exist{base}. Give the path of a folder of photos, '
+                             'or choose the built-in sample photos.')
+        if not folder.is_dir():
+            raise UsageError(f'{folder} is a file, not a folder{base}. Give the folder that holds the photos.')
+        images, others = [], []  # as scan_folder walks: hidden files and folders left out
+        for root, dirs, files in os.walk(folder, followlinks=True):
+            dirs[:] = sorted(d for d in dirs if not d.startswith('.'))
+            for name in sorted(files):
+                if not name.startswith('.'):
+                    (images if is_image_name(name) else others).append(os.path.join(root, name))
+        rel = lambda p: os.path.relpath(p, folder)  # noqa: E731
+        ignored = {'others': len(others), 'other_examples': [rel(p) for p in others[:5]]}
+        try:
+            scan = scan_folder(folder)
+        except DatasetError:
+            skipped = []
+            for p in images:
+                try:
+                    check_image(p)
+                except Exception as e:
+                    skipped.append(str(e).split(' (')[0])
+            counts = ', '.join(f'{n} {k}' for k, n in sorted(Counter(skipped).items()))
+            what = [f'{len(skipped)} image {"file was" if len(skipped) == 1 else "files were"} unreadable ({counts})'] if skipped else []
+            if others:
+                what.append(f'{len(others)} other {"file was" if len(others) == 1 else "files were"} ignored, not being images')
+            raise UsageError(f'No usable photo in {folder}{base}' + (f': {"; ".join(what)}' if what else ': it holds no files')
+                             + '. Put .jpg or .png photos in it (subfolders are searched too).') from None
+        where = Counter(rel(p).split(os.sep)[0] if os.sep in rel(p) else '.' for p in scan.usable)
+        return {'folder': scan.folder, 'given': path, 'relative_to': os.getcwd() if base else None,
+                'usable': len(scan.usable), 'skipped': len(scan.skipped), 'subfolders': dict(sorted(where.items())),
+                **ignored, 'reasons': scan.reasons(), 'examples': [[rel(p), r] for p, r in scan.skipped[:10]],
                 'thumbnails': [_jpeg_thumbnail(p) for p in scan.usable[:THUMBNAILS]]}
+
+    def vgg_weights(self, data):
+        """What a run's `vgg_weights` setting will get, before it starts: {spec} -> {weights: {kind:
+        'imagenet', found, file, mb, url, reachable, why?} | {kind: 'random'} | {kind: 'path', ok, file,
+        why?}}. imagenet: whether the file is in the torch cache, else whether the download could start
+        (nothing is downloaded); a path: whether it loads as a VGG-19 state dict (as the trainer loads it)."""
+        import torch
+        from models.vgg import _from_file, imagenet_url
+        spec = str(data.get('spec') or 'imagenet').strip()
+        if spec == 'random':
+            return {'weights': {'kind': 'random'}}
+        if spec == 'imagenet':
+            url = imagenet_url()
+            file = os.path.join(torch.hub.get_dir(), 'checkpoints', url.rsplit('/', 1)[-1])
+            if os.path.isfile(file):
+                return {'weights': {'kind': 'imagenet', 'found': True, 'file': file, 'mb': VGG19_MB, 'url': url}}
+            why = _reachable(url)
+            return {'weights': {'kind': 'imagenet', 'found': False, 'file': file, 'mb': VGG19_MB, 'url': url,
+                                'reachable': why is None, **({'why': why} if why else {})}}
+        file = os.path.abspath(os.path.expanduser(spec))
+        if not os.path.exists(file):
+            return {'weights': {'kind': 'path', 'ok': False, 'file': file,
+                                'why': f'{file} does not exist (relative paths start from {os.getcwd()})'}}
+        if not os.path.isfile(file):
+            return {'weights': {'kind': 'path', 'ok': False, 'file': file, 'why': f'{file} is a folder, not a file'}}
+        try:
+            _from_file(file)
+        except Exception as e:
+            return {'weights': {'kind': 'path', 'ok': False, 'file': file,
+                                'why': f'{file} is not a VGG-19 state dict ({type(e).__name__}: {str(e)[:300]})'}}
+        return {'weights': {'kind': 'path', 'ok': True, 'file': file}}
 
     def device(self, data):
         import torch

@@ -3,7 +3,8 @@
 A run is a folder under the runs directory. The trainer writes the record (events.jsonl,
 checkpoints, previews, model.pth); the service adds only what the trainer cannot know:
 request.json (the settings asked for), trainer.pid, trainer.log (its stdout and stderr),
-exit.json (its exit code) and model.json (which checkpoint a user made the model, if one did). A run's state is derived from these files and the process, so a
+exit.json (its exit code), model.json (which checkpoint a user made the model, if one did) and
+meta.json (the name a user gave the run, if one did). A run's state is derived from these files and the process, so a
 restarted service finds every run as it was, and re-attaches to trainers still running.
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .sweep import check_sweep, new_id
 
 log = logging.getLogger('tn.runs')
 POLL = 0.05  # seconds between looks at running trainers: the event latency floor
+NAME_MAX = 80  # characters of a run's name (meta.json)
 FACTS = ('start', 'checkpoint', 'done', 'error')  # events that change a RunInfo beyond its progress
 _rev_lock = threading.Lock()
 _last_rev = 0
@@ -97,6 +99,15 @@ class Run:
         except (OSError, ValueError):
             return {}
 
+    @property
+    def name(self) -> str | None:
+        """The name a user gave the run (meta.json), else None."""
+        try:
+            name = json.loads((self.folder / 'meta.json').read_text()).get('name')
+        except (OSError, ValueError, AttributeError):
+            return None
+        return name if isinstance(name, str) and name else None
+
     def _note(self, event: dict):
         t = event['type']
         s = self.summary
@@ -106,7 +117,10 @@ class Run:
             s['losses'] = {k: event[k] for k in ('style', 'content', 'diversity', 'distance', 'total') if k in event}
             s['images_per_s'], s['eta_s'] = event.get('images_per_s'), event.get('eta_s')
         elif t == 'start':
-            s.setdefault('started', event['time'])
+            # A run continued into this folder begins with its source's starts (run_dir names the
+            # source): its time is counted from its own first start.
+            if Path(str(event.get('run_dir') or self.folder)).name == self.folder.name:
+                s.setdefault('started', event['time'])
             s['iterations'] = event['iterations']
             s['device'] = event['device']
             s.setdefault('calibration', {k: event.get(k) for k in ('style_scale', 'start_balance')})
@@ -154,7 +168,7 @@ class Run:
         s = self.summary
         total = s.get('iterations', request.get('config', {}).get('iterations', DEFAULTS['iterations']))
         return {
-            'id': self.id, 'rev': rev, 'state': self.state(self.id in queue),
+            'id': self.id, 'rev': rev, 'state': self.state(self.id in queue), 'name': self.name,
             'created': request.get('created'), 'started': s.get('started'), 'finished': s.get('finished'),
             'texture': request.get('config', {}).get('texture'),
             'mode': request.get('config', {}).get('mode', 'stylize'),
@@ -412,6 +426,20 @@ class RunManager:
             info = run.info(self.queue)
         self.on_state(info)
         return {'run': info, 'previous': result['previous']}
+
+    def rename(self, run_id: str, name) -> dict:
+        """Name a run (meta.json, written atomically); an empty name removes it."""
+        if not isinstance(name, str):
+            raise UsageError('send {name}: a text of at most %d characters (empty: no name)' % NAME_MAX)
+        name = ' '.join(name.split())
+        if len(name) > NAME_MAX:
+            raise UsageError(f'a run\'s name is at most {NAME_MAX} characters; this one has {len(name)}')
+        run = self.get_run(run_id)
+        with self.lock:
+            write_json(run.folder / 'meta.json', {'name': name or None, 'renamed': time.time()})
+            info = run.info(self.queue)
+        self.on_state(info)
+        return info
 
     def stop(self, run_id: str) -> dict:
         run = self.get_run(run_id)

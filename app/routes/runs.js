@@ -1,5 +1,5 @@
 'use strict';
-// /api/runs: list, create, one run, stop, continue, delete, choose its model, export it, its events, its
+// /api/runs: list, create, one run, name it, stop, continue, delete, choose its model, export it, its events, its
 // files; new samples of a texture-synthesis run (synthesize.js).
 const express = require('express');
 const { ask } = require('./ask');
@@ -34,6 +34,13 @@ function runsRouter(worker) {
   router.get('/:id', async (req, res) => res.json(await ask(worker, 'get_run', { run: req.params.id })));
 
   router.post('/:id/stop', async (req, res) => res.json(await ask(worker, 'stop_run', { run: req.params.id })));
+
+  // The run's name, chosen by the user: {name} ('' removes it); the worker keeps it in meta.json.
+  router.put('/:id/name', express.json({ limit: '16kb' }), async (req, res) => {
+    const name = req.body?.name;
+    if (typeof name !== 'string') throw new HttpError(400, 'send JSON {name}: the run\'s name (\'\' for none)');
+    res.json(await ask(worker, 'rename_run', { run: req.params.id, name }));
+  });
 
   router.delete('/:id', async (req, res) => {
     await ask(worker, 'delete_run', { run: req.params.id });

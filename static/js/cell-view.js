@@ -70,6 +70,11 @@ export function openCell({ run, iteration, path, photo, photos, label }) {
   });
   document.body.append(dialog);
   dialog.showModal();
-  close.focus();
+  // Opened at its top, the pictures in view: focus goes to the title (Close is at the bottom,
+  // below the stylize panel; focusing it scrolled them out of sight).
+  const heading = dialog.querySelector('#cell-title');
+  heading.tabIndex = -1;
+  heading.focus({ preventScroll: true });
+  dialog.scrollTop = 0;
   return dialog;
 }

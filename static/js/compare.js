@@ -10,28 +10,20 @@ import { runFile } from './api.js';
 import * as socket from './socket.js';
 import * as store from './store.js';
 import { badge } from './badges.js';
-import { int, title } from './format.js';
+import { int } from './format.js';
 import { settingsSchema } from './protocol.js';
 import { COLOURS, CompareChart } from './compare-chart.js';
 import { openCell } from './cell-view.js';
 import { stripCrop } from './previews.js';
-import { runMode } from './runinfo.js';
+import { differingSettings, runMode, settingsText } from './runinfo.js';
 
 const PREVIEW_PHOTOS = 4; // until the photos strip has loaded and says how many
 
-// The settings whose values differ between the runs, in settings.json's order.
-// (A run's mode is its RunInfo's: older configs say nothing, and mean stylize.)
-const settingOf = (run, key) => (key === 'mode' ? runMode(run) : run.config?.[key] ?? null);
-
-function differingSettings(runs) {
-  const keys = Object.keys(settingsSchema()).concat('texture');
-  return [...new Set(keys)].filter((key) => new Set(runs.map((r) => JSON.stringify(settingOf(r, key)))).size > 1);
-}
-
+// A row's label: the run's name (when its user gave one) and the settings that differ.
 function rowLabel(run, keys) {
-  const label = (key) => settingsSchema()[key]?.label || title(key);
-  const show = (v) => (Array.isArray(v) ? v.join(', ') : v === null || v === undefined ? 'default' : String(v));
-  return keys.length ? keys.map((k) => `${label(k)} ${show(settingOf(run, k))}`).join(' · ') : run.id;
+  const settings = keys.length ? settingsText(run, keys) : '';
+  if (run.name) return settings ? `${run.name} · ${settings}` : run.name;
+  return settings || run.id;
 }
 
 export function sweepView(container, { id }) {
@@ -72,8 +64,11 @@ function compare(container, selectRuns, describe) {
 
   const previews = new Map(); // run id -> Map(iteration -> path)
   const subscriptions = new Map(); // run id -> unsubscribe
+  const latest = new Map(); // run id -> the newest iteration its events have shown
+  const counters = new Map(); // run id -> its row's "iteration / total" counter
   let runs = [];
   let photos = PREVIEW_PHOTOS;
+  let chartLabels = null; // the run names the chart's legend was drawn with
   let follow = true; // the slider follows the newest iteration until moved
   let measured = false; // how many photos (or seeds) a strip holds, read from the first preview strip
 
@@ -94,9 +89,22 @@ function compare(container, selectRuns, describe) {
           renderGrid();
         } else if (event) {
           chart.add(run.id, event);
+          if (event.type === 'iteration' && event.iteration > (latest.get(run.id) || 0)) {
+            latest.set(run.id, event.iteration);
+            updateCounter(run.id);
+          }
         }
       },
     }));
+  }
+
+  // The row's counter moves with the run's events (its RunInfo comes only with state changes),
+  // in place: rebuilding the row would fetch its pictures again.
+  const counterText = (run) => ` ${int(Math.max(run.iteration || 0, latest.get(run.id) || 0))} / ${int(run.iterations)}`;
+  function updateCounter(id) {
+    const el = counters.get(id);
+    const run = runs.find((r) => r.id === id);
+    if (el && run) el.textContent = counterText(run);
   }
 
   function measurePhotos(run, path) {
@@ -131,7 +139,7 @@ function compare(container, selectRuns, describe) {
     }
     const shown = runs.map((run) => (chosen === null ? null : previewAt(run.id, chosen)));
     // Rebuilt only when something it shows changed: a new element would fetch its picture again.
-    const key = [photos, source?.id, chosen, keys, runs.map((run, r) => [run.id, run.state, run.iteration, run.iterations, shown[r]?.path])];
+    const key = [photos, source?.id, chosen, keys, runs.map((run, r) => [run.id, run.name, run.state, run.iteration, run.iterations, shown[r]?.path])];
     renderIf(grid, key, () => buildGrid(chosen, source, keys, shown));
   });
 
@@ -144,6 +152,12 @@ function compare(container, selectRuns, describe) {
       Array.from({ length: photos }, (_, i) => h('div', { class: 'cmp-cell', role: 'columnheader' },
         seedsOnly ? h('span', { class: 'cmp-seed' }, `seed ${i}`)
           : source ? stripCrop(runFile(source.id, 'previews/photos.png'), i, photos, `Held-out photo ${i + 1}`) : null)));
+    counters.clear();
+    const counter = (run) => {
+      const el = h('span', { class: 'muted small cmp-count', dataset: { run: run.id } }, counterText(run));
+      counters.set(run.id, el);
+      return el;
+    };
     const rows = runs.map((run, r) => {
       const at = shown[r];
       const what = (i) => (runMode(run) === 'synthesis' ? `seed ${i}` : `photo ${i + 1}`);
@@ -157,7 +171,7 @@ function compare(container, selectRuns, describe) {
         h('div', { class: 'cmp-label', role: 'rowheader' },
           h('span', { class: 'cmp-swatch', style: { background: COLOURS[r % COLOURS.length] }, 'aria-hidden': 'true' }),
           h('div', {}, h('strong', {}, rowLabel(run, keys)),
-            h('div', { class: 'cmp-meta' }, badge(run.state), h('span', { class: 'muted small' }, ` ${int(run.iteration || 0)} / ${int(run.iterations)}`),
+            h('div', { class: 'cmp-meta' }, badge(run.state), counter(run),
               h('a', { href: `#/runs/${encodeURIComponent(run.id)}`, class: 'small' }, 'Dashboard')),
             at && at.iteration !== chosen ? h('span', { class: 'muted small' }, `showing iteration ${int(at.iteration)}`) : null)),
         cells);
@@ -175,7 +189,9 @@ function compare(container, selectRuns, describe) {
     const changed = next.map((r) => r.id).join() !== runs.map((r) => r.id).join();
     runs = next;
     for (const run of runs) if (!subscriptions.has(run.id)) subscribe(run);
-    if (changed) {
+    const labels = runs.map((r) => r.name || '').join('\n');
+    if (changed || labels !== chartLabels) {
+      chartLabels = labels;
       const keys = differingSettings(runs);
       chart.setRuns(runs.map((run, i) => ({ id: run.id, label: rowLabel(run, keys), colour: COLOURS[i % COLOURS.length], mode: runMode(run) })));
     }

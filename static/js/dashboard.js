@@ -9,14 +9,15 @@ import * as socket from './socket.js';
 import * as store from './store.js';
 import { badge } from './badges.js';
 import { isActive, isEnded } from './protocol.js';
-import { bytes, duration, int, loss, rate, title, when } from './format.js';
-import { MODE_LABELS, balanceNote, itPerS, runMode, textureName } from './runinfo.js';
+import { bytes, duration, int, loss, rate, roughDuration, title, when } from './format.js';
+import { MODE_LABELS, activeContinuation, balanceNote, itPerS, renameRun, runMode, runName, settingOf, textureName } from './runinfo.js';
 import { LossChart } from './chart.js';
 import { PreviewPanel } from './previews.js';
 import { CheckpointList } from './checkpoints.js';
 import { StylizePanel } from './stylize.js';
 import { GeneratePanel } from './generate.js';
-import { confirmDialog } from './confirm.js';
+import { confirmDialog, promptDialog } from './confirm.js';
+import { flashOnRuns } from './runs.js';
 import { continueDialog } from './continue.js';
 import { prefillWizard } from './wizard.js';
 import { currentPath, navigate } from './router.js';
@@ -33,7 +34,9 @@ export function dashboardView(container, { id }) {
   let actionError = null;
 
   // What the events say: the chart's time origin, the newest iteration, the notices.
-  const ev = { t0: null, lastIteration: null, warnings: new Set(), download: null, mode: null };
+  // own: this run's own (latest) training, not its source's history a continued run starts with:
+  // its start event and first iteration event, for the average speed.
+  const ev = { t0: null, lastIteration: null, warnings: new Set(), download: null, mode: null, ownStart: null, ownFirst: null };
 
   // -- layout ------------------------------------------------------------------------------
   const titleEl = h('h1', { class: 'run-h1' }, 'Run');
@@ -96,6 +99,8 @@ export function dashboardView(container, { id }) {
   }
 
   async function deleteRun() {
+    if (activeContinuation(run, store.allRuns())) return void renderAll(); // the button says why
+    const name = run ? runName(run) : id;
     const ok = await confirmDialog({
       title: 'Delete this run?',
       body: 'Its checkpoints, previews and model are removed from disk. Download what you want to keep first. This cannot be undone.',
@@ -104,12 +109,28 @@ export function dashboardView(container, { id }) {
     if (!ok || destroyed) return;
     try {
       await api.deleteRun(id);
+      flashOnRuns(`Deleted the run “${name}” (${id}) and its files.`);
       navigate('/');
       store.removeRun(id); // the run_deleted message says so too, unless the live connection is down
     } catch (err) {
       actionError = `Could not delete the run: ${err.message}`;
       renderAll();
     }
+  }
+
+  async function rename() {
+    const next = await promptDialog({
+      title: 'Name this run', label: 'Name', value: run?.name || '', placeholder: run ? title(textureName(run)) : '',
+      body: 'Shown on the runs list, here and in comparisons. Leave it empty to go back to the texture’s name.', confirm: 'Save name',
+    });
+    if (next === null || destroyed) return;
+    try {
+      store.upsertRun(await renameRun(id, next));
+      actionError = null;
+    } catch (err) {
+      actionError = `Could not rename the run: ${err.message}`;
+    }
+    renderAll();
   }
 
   async function continueTraining() {
@@ -122,18 +143,19 @@ export function dashboardView(container, { id }) {
   function renderHead() {
     const s = state();
     const tex = run ? textureName(run) : null;
-    titleEl.textContent = tex ? title(tex) : `Run ${id}`;
+    titleEl.textContent = run ? runName(run) : `Run ${id}`;
     if (tex && texThumb.getAttribute('src') !== textureImage(tex)) {
       texThumb.src = textureImage(tex);
       texThumb.alt = `Texture: ${title(tex)}`;
     }
     texThumb.hidden = !tex;
-    document.title = `${tex ? title(tex) : `Run ${id}`}${s ? ` · ${s}` : ''} · TN Studio`;
+    document.title = `${run ? runName(run) : `Run ${id}`}${s ? ` · ${s}` : ''} · TN Studio`;
     renderIf(badgeSlot, s, () => replace(badgeSlot, s ? badge(s) : null));
     const from = run?.resumed_from;
     const mode = knownMode();
-    renderIf(subline, [run?.created, run?.device, run?.config?.data_dir, from, run?.sweep?.id, mode], () => {
+    renderIf(subline, [run?.created, run?.device, run?.config?.data_dir, from, run?.sweep?.id, mode, run?.name], () => {
       const parts = [h('code', { class: 'run-id' }, id)];
+      if (run?.name) parts.push(' · ', h('span', { class: 'run-texture-name' }, `texture ${title(tex)}`));
       if (mode === 'synthesis') parts.push(' · ', h('span', { class: 'mode-tag', id: 'run-mode' }, MODE_LABELS.synthesis));
       if (run?.created) parts.push(` · created ${when(run.created)}`);
       if (from) {
@@ -147,11 +169,13 @@ export function dashboardView(container, { id }) {
       if (run?.config?.data_dir) parts.push(' · photos ', h('code', {}, run.config.data_dir));
       replace(subline, parts);
     });
-    renderIf(actions, [s, run?.model, run?.checkpoints?.length], () => renderActions(s));
+    const blocker = activeContinuation(run, store.allRuns());
+    renderIf(actions, [s, run?.model, run?.checkpoints?.length, blocker?.id], () => renderActions(s, blocker));
   }
 
-  function renderActions(s) {
+  function renderActions(s, blocker) {
     const btns = [];
+    if (run) btns.push(h('button', { type: 'button', class: 'btn btn-ghost', id: 'rename-run', onclick: rename, title: 'Give this run a name of your own' }, 'Rename…'));
     if (s === 'running' || s === 'queued') {
       btns.push(h('button', { type: 'button', class: 'btn btn-danger-outline', id: 'stop-run', onclick: stop }, icon('stop', 16), s === 'queued' ? 'Cancel' : 'Stop'));
     } else if (s === 'stopping') {
@@ -171,7 +195,12 @@ export function dashboardView(container, { id }) {
       }, 'Run again…'));
     }
     if (ended) {
-      btns.push(h('button', { type: 'button', class: 'btn btn-danger-outline', id: 'delete-run', onclick: deleteRun }, 'Delete'));
+      // Refused while a run continuing from this one is active: said here, before anyone asks.
+      btns.push(h('button', {
+        type: 'button', class: 'btn btn-danger-outline', id: 'delete-run', onclick: deleteRun, disabled: Boolean(blocker),
+        title: blocker ? `Run ${blocker.id} continues from this run’s checkpoint: delete this one after it has ended` : undefined,
+        'aria-describedby': blocker ? 'delete-blocked' : undefined,
+      }, 'Delete'));
     }
     if (run?.model && ended) {
       btns.push(h('a', { class: 'btn btn-primary btn-lg', id: 'download-model', href: runFile(id, run.model), download: `${id}-model.pth` }, icon('download'), 'Download model'));
@@ -200,11 +229,18 @@ export function dashboardView(container, { id }) {
   function renderAlerts() {
     const s = state();
     const download = ev.download && !run?.started && s === 'running' ? [ev.download.done, ev.download.total] : null;
-    renderIf(alerts, [s, run?.queue_position, [...ev.warnings], actionError, download], () => renderAlertsNow(s, download));
+    const blocker = isEnded(s) ? activeContinuation(run, store.allRuns()) : null;
+    renderIf(alerts, [s, run?.queue_position, [...ev.warnings], actionError, download, blocker?.id, blocker?.state], () => renderAlertsNow(s, download, blocker));
   }
 
-  function renderAlertsNow(s, download) {
+  function renderAlertsNow(s, download, blocker) {
     const items = [];
+    if (blocker) {
+      items.push(h('div', { class: 'callout', id: 'delete-blocked', role: 'status' }, icon('alert'),
+        h('span', {}, 'This run cannot be deleted while ',
+          h('a', { href: `#/runs/${encodeURIComponent(blocker.id)}` }, runName(blocker), ` (${blocker.id})`),
+          `, which continues from its checkpoint, is ${blocker.state}. Delete it after that run has ended.`)));
+    }
     if (download) {
       const [done, total] = download;
       items.push(h('div', { class: 'callout', id: 'download-note', role: 'status' }, icon('download'),
@@ -230,20 +266,46 @@ export function dashboardView(container, { id }) {
     barWrap.dataset.state = s || '';
     const now = Date.now() / 1000;
     const elapsed = run?.started ? (run.finished ?? (isActive(s) ? now : run.started)) - run.started : null;
-    const info = ev.lastIteration || run;
-    const speed = itPerS({ images_per_s: info?.images_per_s, config: run?.config || {} });
+    // A continued run's record starts with its source's iterations: their rate and ETA were the
+    // source's, so only its own events (and, before them, nothing) say how fast it goes.
+    const borrowed = Boolean(run?.resumed_from) && !ev.ownFirst;
+    const info = borrowed ? null : ev.lastIteration || run;
+    // An ended run: its average over its own training (not the last instant's rate).
+    const average = isEnded(s) ? averageSpeed() : null;
+    const speed = average ?? itPerS({ images_per_s: info?.images_per_s, config: run?.config || {} });
     let eta = null;
     if (s === 'running' && Number.isFinite(info?.eta_s)) eta = Math.max(0, info.eta_s - (ev.lastIteration ? now - ev.lastIteration.time : 0));
 
     progressText.replaceChildren(
       h('strong', {}, `Iteration ${int(it)}`), ` of ${int(total)}`, h('span', { class: 'muted' }, ` · ${Math.floor(frac * 100)}%`));
     sIt.value.textContent = speed ? `${rate(speed)} it/s` : '–';
-    sIt.value.title = info?.images_per_s ? `${info.images_per_s} images/s` : '';
+    sIt.value.title = average ? 'On average over the run’s own iterations' : info?.images_per_s ? `${info.images_per_s} images/s` : '';
+    sIt.el.querySelector('dt').textContent = average ? 'Average speed' : 'Speed';
+    previews.setEmptyText(firstPreviewText(s, it, isActive(s) ? itPerS({ images_per_s: info?.images_per_s, config: run?.config || {} }) : null));
     sElapsed.value.textContent = elapsed !== null ? duration(elapsed) : '–';
     const etaText = { done: 'finished', stopped: 'stopped', stopping: 'stopping…', queued: 'waiting' };
     sEta.value.textContent = s === 'running' ? (eta !== null ? duration(eta) : 'estimating…') : etaText[s] || '–';
     const losses = ev.lastIteration || run?.losses;
     sLoss.value.textContent = losses ? loss(losses.total) : '–';
+  }
+
+  // Iterations per second over the run's own training (from its own first iteration to its last).
+  function averageSpeed() {
+    const a = ev.ownFirst;
+    const b = ev.lastIteration;
+    if (!a || !b || b.iteration <= a.iteration || !(b.time > a.time)) return null;
+    return (b.iteration - a.iteration) / (b.time - a.time);
+  }
+
+  // When the first preview comes: at the run's preview_every, in about (iterations left / speed).
+  function firstPreviewText(s, it, speed) {
+    const every = run ? Number(settingOf(run, 'preview_every')) : null;
+    if (!every) return 'The first preview appears after a few iterations.';
+    const at = Math.min(run.iterations || every, every);
+    if (isEnded(s)) return `No previews: the run ended before iteration ${int(at)}, when the first would have been made.`;
+    const left = Math.max(0, at - it);
+    const when = speed && it > 0 ? `, ${left ? `in ${roughDuration(left / speed)} at ${rate(speed)} it/s` : 'any moment now'}` : '';
+    return `The first preview comes at iteration ${int(at)}${when}, then every ${int(every)} iterations.`;
   }
 
   // The run's mode once known: its RunInfo, else its start event (which can come first).
@@ -283,12 +345,17 @@ export function dashboardView(container, { id }) {
     switch (event.type) {
       case 'start':
         ev.t0 ??= event.time;
+        if (!event.run_dir || String(event.run_dir).replace(/\/+$/, '').split('/').pop() === id) {
+          ev.ownStart = event;
+          ev.ownFirst = null;
+        }
         ev.mode ??= event.mode || 'stylize';
         previews.started(knownMode());
         break;
       case 'iteration':
         ev.t0 ??= event.time;
         ev.lastIteration = event;
+        if (ev.ownStart && !ev.ownFirst && event.iteration >= ev.ownStart.iteration) ev.ownFirst = event;
         chart.add(event, event.time - ev.t0);
         break;
       case 'preview':
@@ -332,7 +399,10 @@ export function dashboardView(container, { id }) {
   }
 
   const offRuns = store.onRuns((changed) => {
-    if (changed !== null && changed !== id) return;
+    if (changed !== null && changed !== id) {
+      if (run && isEnded(run.state)) renderAll(); // a run continuing from this one may have started or ended
+      return;
+    }
     const next = store.getRun(id);
     if (!next) {
       if (run && changed === id && currentPath().startsWith('/runs/')) showNotFound('This run was deleted.');

@@ -104,6 +104,11 @@ export class PreviewPanel {
     this.scheduleShow();
   }
 
+  // What the panel says before the first preview (the dashboard says when it comes).
+  setEmptyText(text) {
+    if (text && this.empty.textContent !== text) this.empty.textContent = text;
+  }
+
   pathAt(iteration) {
     return this.previews.find((p) => p.iteration === iteration)?.path ?? null;
   }

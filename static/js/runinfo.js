@@ -1,5 +1,6 @@
 // Facts derived from a RunInfo (docs/PROTOCOL.md) that several views show.
-import { duration } from './format.js';
+import { duration, title } from './format.js';
+import { isActive, modeDefaultsOf, settingsSchema } from './protocol.js';
 
 export const textureName = (run) => run.texture || run.config?.texture || 'texture';
 
@@ -64,4 +65,67 @@ export function balanceNote(run) {
     : 'a run from before calibration (raw units)';
   return `Style scale ${sci(run.style_scale)} (${how}): ${began}. The curves show the scaled losses. `
     + 'For more style, raise the balance or lower the content weight; for less, the reverse.';
+}
+
+// What a run is called: the name its user gave it (RunInfo name), else its texture's.
+export const runName = (run) => (run?.name ? run.name : title(textureName(run)));
+
+// A run's setting as it trained: what it asked for, else its mode's default, else the default.
+// (A run's mode is its RunInfo's: older configs say nothing, and mean stylize.)
+export function settingOf(run, key) {
+  if (key === 'mode') return runMode(run);
+  const asked = run?.config?.[key];
+  if (asked !== undefined && asked !== null) return asked;
+  const modeDefault = modeDefaultsOf(runMode(run))[key];
+  return modeDefault !== undefined ? modeDefault : settingsSchema()[key]?.default ?? null;
+}
+
+// The settings whose values differ between the runs, in settings.json's order (texture last).
+export function differingSettings(runs, { skip = [] } = {}) {
+  const keys = [...new Set(Object.keys(settingsSchema()).concat('texture'))].filter((k) => !skip.includes(k));
+  return keys.filter((key) => new Set(runs.map((r) => JSON.stringify(settingOf(r, key)))).size > 1);
+}
+
+const settingLabel = (key) => settingsSchema()[key]?.label || (key === 'data_dir' ? 'Photos' : title(key));
+function settingValue(run, key) {
+  const v = settingOf(run, key);
+  if (key === 'texture') return title(textureName(run));
+  if (key === 'mode') return MODE_LABELS[v] || v;
+  if (Array.isArray(v)) return v.join(', ');
+  if (v === null || v === undefined) return 'default';
+  if (typeof v === 'string' && v.includes('/')) return v.replace(/\/+$/, '').split('/').pop(); // a path: its last part
+  const unit = settingsSchema()[key]?.unit;
+  return unit === 'px' ? `${v} px` : String(v);
+}
+
+// "Image size 128 px · Balance 6": the run's values of `keys`.
+export const settingsText = (run, keys) => keys.map((k) => `${settingLabel(k)} ${settingValue(run, k)}`).join(' · ');
+
+// A failed run's reason in one line (RunInfo error, else how the trainer ended).
+export function failureLine(run) {
+  if (run?.state !== 'failed') return '';
+  const text = run.error || (Number.isInteger(run.exit_code) ? `The trainer exited with code ${run.exit_code}.` : 'The trainer stopped without saying why.');
+  const first = String(text).split('\n').find((l) => l.trim()) || text;
+  return first.length > 160 ? `${first.slice(0, 157)}…` : first;
+}
+
+// A run continuing from this one that is still queued or running (it needs this run's checkpoint),
+// among the runs the page knows: deleting this run is refused until it ends.
+export function activeContinuation(run, runs) {
+  return runs.find((r) => r.resumed_from?.run === run?.id && isActive(r.state)) || null;
+}
+
+// PUT /api/runs/:id/name: the run's new RunInfo ('' removes the name).
+export async function renameRun(id, name) {
+  let res;
+  try {
+    res = await fetch(`/api/runs/${encodeURIComponent(id)}/name`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify({ name }),
+    });
+  } catch {
+    throw new Error('Cannot reach the TN Studio server. Is it still running?');
+  }
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(data.error || `${res.status} ${res.statusText}`);
+  return data.run;
 }

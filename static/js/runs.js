@@ -6,17 +6,31 @@ import * as store from './store.js';
 import { badge } from './badges.js';
 import { isActive } from './protocol.js';
 import { int, loss, title, when } from './format.js';
-import { MODE_LABELS, lossParts, progressFraction, runDuration, runMode, textureName } from './runinfo.js';
+import { MODE_LABELS, differingSettings, failureLine, lossParts, progressFraction, renameRun, runDuration, runMode, runName, settingsText, textureName } from './runinfo.js';
+import { promptDialog } from './confirm.js';
 import { settingsSchema } from './protocol.js';
 import { navigate } from './router.js';
 
 const POLL_MS = 3000;
 
+// What the list says when it is next shown (a run deleted on its dashboard): one message, once.
+let flash = null;
+export function flashOnRuns(message) {
+  flash = message;
+}
+
+// The settings a card shows: those that differ between the listed runs (not the texture, its
+// title and thumbnail say it, nor the iterations, its counter does), else the size and balance.
+function cardSettings(runs) {
+  const keys = differingSettings(runs, { skip: ['mode', 'texture', 'iterations'] });
+  return keys.length ? keys : ['image_size', 'balance'];
+}
+
 function setSrc(img, src) {
   if (img.getAttribute('src') !== src) img.src = src;
 }
 
-function card(run, selected, onSelect) {
+function card(run, selected, onSelect, onRename) {
   const el = {
     root: h('li', { class: 'run-card' }),
     media: h('div', { class: 'run-media' }),
@@ -26,6 +40,8 @@ function card(run, selected, onSelect) {
     badgeSlot: h('span', { class: 'run-badge' }),
     mode: h('span', { class: 'mode-tag run-mode', hidden: true }, MODE_LABELS.synthesis),
     sub: h('p', { class: 'run-sub' }),
+    settings: h('p', { class: 'run-settings small' }),
+    reason: h('p', { class: 'run-reason small', hidden: true }),
     bar: h('div', { class: 'bar-fill' }),
     barWrap: null,
     iters: h('dd', {}),
@@ -39,6 +55,8 @@ function card(run, selected, onSelect) {
     h('div', { class: 'run-body' },
       h('div', { class: 'run-head' }, el.name, el.badgeSlot),
       el.sub,
+      el.settings,
+      el.reason,
       el.mode,
       el.barWrap,
       h('dl', { class: 'run-stats' },
@@ -49,7 +67,9 @@ function card(run, selected, onSelect) {
   el.media.append(el.preview, el.texture);
   el.pick = h('input', { type: 'checkbox', class: 'pick-input', checked: selected.has(run.id), 'aria-label': `Compare run ${run.id}` });
   el.pick.addEventListener('change', () => onSelect(run.id, el.pick.checked));
-  el.root.append(el.link, h('label', { class: 'pick' }, el.pick, h('span', { class: 'small' }, 'Compare')));
+  el.rename = h('button', { type: 'button', class: 'btn btn-ghost btn-sm run-rename', onclick: () => onRename(el.run) }, 'Rename');
+  el.root.append(el.link, h('div', { class: 'run-foot' },
+    h('label', { class: 'pick' }, el.pick, h('span', { class: 'small' }, 'Compare')), el.rename));
   return el;
 }
 
@@ -97,18 +117,23 @@ function items(runs) {
   return out;
 }
 
-function update(el, run) {
+function update(el, run, keys) {
   const tex = textureName(run);
+  el.run = run;
   el.root.dataset.state = run.state;
   el.root.dataset.run = run.id;
   el.root.dataset.mode = runMode(run);
   el.mode.hidden = runMode(run) !== 'synthesis'; // the default mode goes without saying
-  el.name.textContent = title(tex);
-  el.link.setAttribute('aria-label', `${title(tex)} ${runMode(run) === 'synthesis' ? 'texture-synthesis ' : ''}run ${run.id}, ${run.state}`);
+  el.name.textContent = runName(run);
+  el.rename.setAttribute('aria-label', `Rename run ${run.id}`);
+  el.link.setAttribute('aria-label', `${runName(run)} ${runMode(run) === 'synthesis' ? 'texture-synthesis ' : ''}run ${run.id}, ${run.state}`);
   renderIf(el.badgeSlot, run.state, () => replace(el.badgeSlot, badge(run.state)));
   const queued = run.state === 'queued' && run.queue_position ? ` · #${run.queue_position} in the queue` : '';
   const from = run.resumed_from ? ` · continued from iteration ${int(run.resumed_from.iteration)}` : '';
-  el.sub.textContent = `${when(run.created)}${from}${queued}`;
+  el.sub.textContent = `${run.name ? `${title(tex)} · ` : ''}${when(run.created)}${from}${queued}`;
+  el.settings.textContent = settingsText(run, keys);
+  el.reason.textContent = failureLine(run);
+  el.reason.hidden = !el.reason.textContent;
   el.sub.title = run.id;
 
   setSrc(el.texture, textureImage(tex));
@@ -152,6 +177,24 @@ export function runsView(container) {
   const grid = h('ul', { class: 'run-grid', 'aria-label': 'Runs' });
   const body = h('div', { class: 'runs-body', 'aria-live': 'polite', 'aria-busy': 'true' });
   const count = h('p', { class: 'page-sub' }, 'Texture networks you have trained or are training.');
+  const notice = h('div', { class: 'runs-notice', id: 'runs-notice', role: 'status' });
+  const say = (message, error = false) => replace(notice, message ? h('div', { class: `callout${error ? ' callout-error' : ' callout-ok'}` },
+    icon(error ? 'alert' : 'check'), h('span', {}, message),
+    h('button', { type: 'button', class: 'btn btn-ghost btn-sm', 'aria-label': 'Dismiss', onclick: () => say(null) }, '×')) : null);
+  if (flash) say(flash);
+  flash = null;
+  const onRename = async (run) => {
+    const name = await promptDialog({
+      title: 'Name this run', label: 'Name', value: run.name || '', placeholder: title(textureName(run)),
+      body: 'Shown on the runs list, its dashboard and in comparisons. Leave it empty to go back to the texture’s name.', confirm: 'Save name',
+    });
+    if (name === null) return;
+    try {
+      store.upsertRun(await renameRun(run.id, name));
+    } catch (err) {
+      say(`Could not rename the run: ${err.message}`, true);
+    }
+  };
   const selected = new Set();
   const compareBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-lg', id: 'compare-selected', hidden: true },
     'Compare selected');
@@ -168,7 +211,7 @@ export function runsView(container) {
       h('div', {}, h('h1', {}, 'Runs'), count),
       h('div', { class: 'head-actions' }, compareBtn,
         h('a', { class: 'btn btn-primary btn-lg', href: '#/new', id: 'new-run' }, icon('plus'), 'New run'))),
-    body);
+    notice, body);
 
   const cards = new Map(); // item key -> card
   function render() {
@@ -191,6 +234,7 @@ export function runsView(container) {
     count.textContent = `${runs.length} ${runs.length === 1 ? 'run' : 'runs'}${active ? `, ${active} active` : ''}.`;
     if (grid.parentNode !== body) replace(body, grid);
     const list = items(runs);
+    const shown = cardSettings(list.filter((item) => item.run).map((item) => item.run));
     const keys = new Set(list.map((item) => item.key));
     for (const [key, el] of cards) {
       if (!keys.has(key)) {
@@ -201,11 +245,11 @@ export function runsView(container) {
     list.forEach((item, i) => {
       let el = cards.get(item.key);
       if (!el) {
-        el = item.sweep ? sweepCard(item.sweep) : card(item.run, selected, onSelect);
+        el = item.sweep ? sweepCard(item.sweep) : card(item.run, selected, onSelect, onRename);
         cards.set(item.key, el);
       }
       if (item.sweep) el.update(item.runs);
-      else update(el, item.run);
+      else update(el, item.run, shown);
       if (grid.children[i] !== el.root) grid.insertBefore(el.root, grid.children[i] || null);
     });
   }

@@ -13,6 +13,7 @@ const POLL_MS = 700;
 
 const STRIP_FACTORS = '0, 0.5, 1, 2, 4';
 const STRIP_SIZE = 320; // px, the long side of each strip image
+const PREVIEW_SIZE = 512; // px, the long side of the render on releasing the style-strength slider (at most the photo's)
 
 export class StylizePanel {
   // `networks.choices()`: [{value: checkpoint file or '' for the model, label}] (a CheckpointList).
@@ -66,6 +67,13 @@ export class StylizePanel {
 
     this.model.addEventListener('change', () => { this.picked = true; });
     this.noise.addEventListener('input', () => { this.noiseOut.textContent = Number(this.noise.value).toFixed(1); });
+    // Released: the photo shown stylized again at the new strength, at the preview size (fast).
+    // (Before a first Stylize of the photo, the slider only sets the strength it will use.)
+    this.noise.addEventListener('change', () => {
+      if (!this.file || this.file !== this.shownFile || this.video || !this.available) return;
+      if (this.busy) this.pending = true; // rendered when the one in progress is in
+      else this.run({ preview: true });
+    });
     this.fileInput.addEventListener('change', () => {
       if (this.fileInput.files[0]) this.choose(this.fileInput.files[0]);
     });
@@ -116,6 +124,13 @@ export class StylizePanel {
       this.message(refused, true);
     } else {
       this.file = file;
+      this.fileSide = null; // its long side, once read: a preview never enlarges the photo
+      if (!video && typeof createImageBitmap === 'function') {
+        createImageBitmap(file).then((bmp) => {
+          if (this.file === file) this.fileSide = Math.max(bmp.width, bmp.height);
+          bmp.close();
+        }).catch(() => {});
+      }
       this.fileName.textContent = file.name;
       this.message('');
     }
@@ -157,10 +172,24 @@ export class StylizePanel {
       }, h('img', { src: this.stripUrls[i], alt: `Stylized with noise factor ${noise}` }), h('span', { class: 'small' }, `noise ${noise}`))));
       this.message('');
     } catch (err) {
+      this.clearResults();
       this.message(`Could not stylize: ${err.message}`, true);
     }
     this.busy = false;
     this.refresh();
+  }
+
+  // A failed render leaves nothing of an earlier photo's on screen under its error.
+  clearResults() {
+    this.stripUrls.forEach((u) => URL.revokeObjectURL(u));
+    this.stripUrls = [];
+    if (this.outputUrl) URL.revokeObjectURL(this.outputUrl);
+    if (this.inputUrl) URL.revokeObjectURL(this.inputUrl);
+    this.outputUrl = null;
+    this.inputUrl = null;
+    this.strip.replaceChildren();
+    this.result.replaceChildren();
+    this.shownFile = null;
   }
 
   message(text, error = false) {
@@ -169,33 +198,39 @@ export class StylizePanel {
       error ? icon('alert') : h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', {}, text)));
   }
 
-  async run() {
+  // The chosen photo at the chosen strength: at full size, or (`preview`, on releasing the slider)
+  // at PREVIEW_SIZE.
+  async run({ preview = false } = {}) {
     if (this.video) return this.runVideo();
     if (!this.file || this.busy) return;
     this.busy = true;
+    this.pending = false;
     this.refresh();
-    this.message('Stylizing…');
+    this.message(preview ? 'Stylizing a preview…' : 'Stylizing…');
     try {
       const noise = Number(this.noise.value);
-      const out = await api.stylize({ ...this.settings(), noise }, this.file);
+      const out = await api.stylize({ ...this.settings(), noise, ...(preview ? { size: Math.min(PREVIEW_SIZE, this.fileSide || PREVIEW_SIZE) } : {}) }, this.file);
       if (this.outputUrl) URL.revokeObjectURL(this.outputUrl);
       if (this.inputUrl) URL.revokeObjectURL(this.inputUrl);
       this.outputUrl = URL.createObjectURL(out.blob);
       this.inputUrl = URL.createObjectURL(this.file);
+      this.shownFile = this.file;
       const base = this.file.name.replace(/\.[^.]+$/, '') || 'photo';
-      const name = `${base}-stylized-noise${noise}.png`;
+      const name = `${base}-stylized-noise${noise}${preview ? '-preview' : ''}.png`;
       replace(this.result,
         h('div', { class: 'stylize-pair' },
           h('figure', {}, h('img', { src: this.inputUrl, alt: 'Your photo' }), h('figcaption', { class: 'muted small' }, 'Photo')),
-          h('figure', {}, h('img', { src: this.outputUrl, alt: `Your photo stylized with noise factor ${noise}`, id: 'stylize-output' }),
-            h('figcaption', { class: 'muted small' }, `Stylized${out.width ? `, ${out.width}×${out.height}` : ''}${out.ms ? ` in ${Math.round(out.ms)} ms` : ''}`))),
+          h('figure', {}, h('img', { src: this.outputUrl, alt: `Your photo stylized with noise factor ${noise}`, id: 'stylize-output', dataset: { noise: String(noise), preview: String(preview) } }),
+            h('figcaption', { class: 'muted small' }, `${preview ? 'Preview' : 'Stylized'} at noise ${noise}${out.width ? `, ${out.width}×${out.height}` : ''}${out.ms ? ` in ${Math.round(out.ms)} ms` : ''}${preview && !(this.fileSide && this.fileSide <= PREVIEW_SIZE) ? ': Stylize renders it at full size' : ''}`))),
         h('a', { class: 'btn btn-secondary', href: this.outputUrl, download: name, id: 'stylize-download' }, icon('download', 16), 'Download image'));
       this.message('');
     } catch (err) {
+      this.clearResults();
       this.message(`Could not stylize: ${err.message}`, true);
     }
     this.busy = false;
     this.refresh();
+    if (this.pending && this.file === this.shownFile) this.run({ preview: true }); // the slider moved while this one rendered
   }
 
   // Every frame with the same noise (no boiling), the sound kept; progress polled until done.
@@ -221,6 +256,7 @@ export class StylizePanel {
         h('a', { class: 'btn btn-secondary', href: videoFile(job.id), download: job.file, id: 'stylize-download' }, icon('download', 16), 'Download video'));
       this.message('');
     } catch (err) {
+      this.clearResults();
       this.message(`Could not stylize the video: ${err.message}`, true);
     }
     this.busy = false;

@@ -63,14 +63,23 @@ export function datasetStep(el, { state, changed }) {
     if (!scan) return void result.replaceChildren();
     const good = scan.usable > 0;
     const reasons = Object.entries(scan.reasons || {});
+    const where = Object.entries(scan.subfolders || {}); // [subfolder, usable photos]
     replace(result, h('div', { class: `callout ${good ? 'callout-ok' : 'callout-error'}`, role: good ? null : 'alert', id: good ? 'scan-ok' : 'scan-error' },
       icon(good ? 'check' : 'alert'),
       h('div', { class: 'scan-summary' },
         h('strong', { class: 'scan-usable' }, good ? `${plural(scan.usable, 'usable photo')}` : 'No usable photos here'),
-        h('span', { class: 'muted' }, ` in ${scan.folder}`),
+        h('span', { class: 'muted' }, ' in ', h('code', { id: 'scan-folder' }, scan.folder)),
+        scan.relative_to ? h('div', { class: 'muted small', id: 'scan-relative' },
+          'A relative path starts from ', h('code', {}, scan.relative_to), ', the folder TN Studio runs in.') : null,
+        where.length > 1 || (where.length === 1 && where[0][0] !== '.') ? h('div', { class: 'scan-where', id: 'scan-where' },
+          'Searched with its subfolders: ', where.map(([sub, n], i) => [i ? ', ' : '', `${n} in `,
+            h('code', {}, sub === '.' ? 'the folder itself' : `${sub}/`)]), '. Every image in them is trained on.') : null,
         scan.skipped ? h('div', { class: 'scan-skipped' },
-          `${plural(scan.skipped, 'file')} will be skipped: `,
+          `${plural(scan.skipped, 'image file')} will be skipped: `,
           reasons.map(([kind, n], i) => [i ? ', ' : '', `${n} ${kind}`])) : null,
+        scan.others ? h('div', { class: 'scan-others muted', id: 'scan-others' },
+          `${plural(scan.others, 'other file')} ignored (not images): `,
+          scan.other_examples.map((p, i) => [i ? ', ' : '', h('code', {}, p)]), scan.others > scan.other_examples.length ? ', …' : '') : null,
         scan.examples?.length ? h('details', { class: 'scan-examples' },
           h('summary', {}, 'Show skipped files'),
           h('ul', {}, scan.examples.map(([p, reason]) => h('li', {}, h('code', {}, p), ` — ${reason}`)))) : null)),

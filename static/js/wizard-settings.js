@@ -1,12 +1,13 @@
 // Wizard step 3: presets, every trainer option (Advanced), the device and a time estimate, and
 // an optional sweep of one setting; all for the mode chosen in step 1 (its presets and defaults,
 // and only the settings that mean something to it).
-import { h, icon, newId, replace } from './dom.js';
-import { field, matchingPreset, modeDefaults, parseField, presets, styleLayers, usedIn } from './settings.js';
+import { h, newId, replace } from './dom.js';
+import { effectiveDevice, estimateSeconds, field, matchingPreset, modeDefaults, parseField, presets, styleLayers, usedIn } from './settings.js';
 import { deviceCard, getDevice } from './device.js';
 import { settingsSchema } from './protocol.js';
-import { int } from './format.js';
-import { sweepSection } from './wizard-sweep.js';
+import { int, roughDuration } from './format.js';
+import { chosenSweep, sweepSeconds, sweepSection } from './wizard-sweep.js';
+import { weightsSection } from './wizard-weights.js';
 
 export function settingsStep(el, { state, changed }) {
   const s = state.settings;
@@ -31,7 +32,8 @@ export function settingsStep(el, { state, changed }) {
       const input = h('input', { type: 'radio', name: 'preset', value: p.id, id: `preset-${p.id}`, class: 'sr-only-input' });
       input.addEventListener('change', () => applyPreset(p));
       return h('label', { class: 'choice preset', for: input.id, dataset: { preset: p.id } }, input,
-        h('span', { class: 'choice-text' }, h('strong', {}, p.name), h('span', { class: 'muted small' }, p.blurb)));
+        h('span', { class: 'choice-text' }, h('strong', {}, p.name), h('span', { class: 'muted small' }, p.blurb,
+          h('span', { class: 'preset-time', id: `preset-time-${p.id}` }))));
     })),
     h('p', { class: 'muted small preset-custom', id: 'preset-custom', hidden: true }, 'Custom settings (edited in Advanced).'));
 
@@ -103,35 +105,8 @@ export function settingsStep(el, { state, changed }) {
     })),
     h('p', { class: 'hint' }, 'Gram-matrix style loss weight of each VGG-19 layer. ', h('span', { class: 'default' }, `Default: ${defaults().style_weights.join(', ')}.`)));
 
-  // VGG weights: imagenet | random | a path.
-  const vggId = newId('vgg');
-  const vggMode = ['imagenet', 'random'].includes(s.vgg_weights) ? s.vgg_weights : 'path';
-  const vggSelect = h('select', { id: vggId, name: 'vgg_weights', class: 'input', 'aria-describedby': `${vggId}-hint` },
-    h('option', { value: 'imagenet', selected: vggMode === 'imagenet' }, 'ImageNet'),
-    h('option', { value: 'random', selected: vggMode === 'random' }, 'Random (for testing only)'),
-    h('option', { value: 'path', selected: vggMode === 'path' }, 'A file on the server…'));
-  const vggPathId = newId('vgg-path');
-  const vggPath = h('input', { id: vggPathId, type: 'text', class: 'input input-mono', value: vggMode === 'path' ? s.vgg_weights : '', placeholder: '/path/to/vgg19-dcbb9e9d.pth', autocomplete: 'off', spellcheck: false, 'aria-describedby': `${vggPathId}-error` });
-  const vggPathField = h('div', { class: 'field', hidden: vggMode !== 'path' },
-    h('label', { for: vggPathId, class: 'label' }, 'VGG-19 weights file'), vggPath,
-    h('p', { class: 'field-error', id: `${vggPathId}-error`, 'aria-live': 'polite' }));
-  const vggWarn = h('p', { class: 'field-warn', hidden: vggMode !== 'random' }, icon('alert', 14), ' Random VGG weights: only the texture’s colours and local structure are learnt. For testing only.');
-  inputs.set('vgg_weights', vggSelect);
-  function vggChanged() {
-    const mode = vggSelect.value;
-    vggPathField.hidden = mode !== 'path';
-    vggWarn.hidden = mode !== 'random';
-    if (mode === 'path') {
-      s.vgg_weights = vggPath.value.trim();
-      setError(vggPathId, vggPath, s.vgg_weights ? null : 'Give the path of a VGG-19 state dict.');
-    } else {
-      s.vgg_weights = mode;
-      setError(vggPathId, vggPath, null);
-    }
-    settingsChanged();
-  }
-  vggSelect.addEventListener('change', vggChanged);
-  vggPath.addEventListener('input', vggChanged);
+  // VGG weights: imagenet | random | a path, with what each will get (wizard-weights.js).
+  const vgg = weightsSection(s, () => changed());
 
   const resetBtn = h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'reset-defaults' }, 'Reset all to defaults');
   resetBtn.addEventListener('click', () => {
@@ -156,30 +131,27 @@ export function settingsStep(el, { state, changed }) {
         h('div', { class: 'field-grid' },
           selectField('device', { auto: 'Auto', cpu: 'CPU', cuda: 'CUDA GPU' }),
           selectField('precision', { auto: 'Auto', fp32: 'fp32' }),
-          h('div', { class: 'field' }, h('label', { for: vggId, class: 'label' }, settingsSchema().vgg_weights.label), vggSelect,
-            h('p', { class: 'hint', id: `${vggId}-hint` }, 'Torchvision’s ImageNet VGG-19, or a state dict file. ', h('span', { class: 'default' }, `Default: ${defaults().vgg_weights}.`)), vggWarn),
-          vggPathField,
           numberField('workers'), numberField('seed'))),
       h('div', { class: 'adv-foot' }, resetBtn)));
   advanced.addEventListener('toggle', () => {
     state.advancedOpen = advanced.open;
   });
 
-  const sweep = sweepSection(state, changed);
-  el.append(presetGroup, deviceSlot, advanced, sweep.el);
+  const sweep = sweepSection(state, () => {
+    renderDevice();
+    changed();
+  });
+  el.append(presetGroup, deviceSlot, vgg.el, advanced, sweep.el);
 
   function syncInputs() {
     for (const [key, input] of inputs) {
       if (key.startsWith('style_weights.')) input.value = s.style_weights[Number(key.split('.')[1])];
-      else if (key === 'vgg_weights') input.value = ['imagenet', 'random'].includes(s.vgg_weights) ? s.vgg_weights : 'path';
       else input.value = s[key] ?? '';
       if (input.getAttribute('aria-invalid') === 'true') setError(input.id, input, null);
     }
-    vggPath.value = ['imagenet', 'random'].includes(s.vgg_weights) ? '' : s.vgg_weights;
-    vggPathField.hidden = vggSelect.value !== 'path';
-    vggWarn.hidden = vggSelect.value !== 'random';
     errors.clear();
-    for (const e of el.querySelectorAll('.field-error')) e.textContent = '';
+    for (const e of advanced.querySelectorAll('.field-error')) e.textContent = '';
+    vgg.sync();
   }
 
   function applyPreset(p) {
@@ -195,12 +167,36 @@ export function settingsStep(el, { state, changed }) {
     presetGroup.querySelector('#preset-custom').hidden = !!id;
   }
 
+  // Each preset's time on this machine, estimated as the device card's is: the words never
+  // promise what the estimate does not say.
+  function renderPresetTimes() {
+    for (const p of PRESETS) {
+      const out = presetGroup.querySelector(`#preset-time-${p.id}`);
+      if (!device) { out.textContent = ''; continue; }
+      const settings = { ...s, ...p.values };
+      const kind = effectiveDevice(settings.device, device);
+      out.textContent = `${roughDuration(estimateSeconds(kind, settings, device, mode)).replace(/^about/, 'About')} here (${kind === 'cuda' ? 'GPU' : 'CPU'}).`;
+    }
+  }
+
+  // A sweep: all its runs, as this machine trains them (sweepRuns: one per GPU at a time, else in turn).
+  function sweepEstimate() {
+    const sw = chosenSweep(state);
+    if (!sw || !device) return null;
+    const { seconds, words } = sweepSeconds(sw, s, device, mode);
+    return h('p', { class: 'estimate', id: 'sweep-estimate' }, `The sweep: ${sw.values.length} runs, ${words}: `,
+      h('strong', {}, roughDuration(seconds)), ' in all.');
+  }
+
   function renderDevice() {
-    replace(deviceSlot, deviceCard(device, s, deviceError, mode));
+    renderPresetTimes();
+    replace(deviceSlot, deviceCard(device, s, deviceError, mode), sweepEstimate());
     const what = mode === 'synthesis' ? 'texture samples' : 'photos';
     const it = h('p', { class: 'muted small run-shape' },
       `${int(s.iterations)} iterations × ${s.batch_size} ${what} of ${s.image_size} px = ${int(s.iterations * s.batch_size)} images; `,
-      `a preview every ${int(s.preview_every)}, a checkpoint every ${int(s.checkpoint_every)} iterations.`);
+      `a preview every ${int(s.preview_every)}, a checkpoint every ${int(s.checkpoint_every)} iterations`,
+      s.iterations && s.preview_every && s.checkpoint_every ? ` (the estimate includes the ${int(Math.ceil(s.iterations / s.preview_every))} previews `
+        + `and ${int(1 + Math.ceil(s.iterations / s.checkpoint_every))} evaluations of the held-out ${what}).` : '.');
     deviceSlot.append(it);
   }
 
@@ -226,9 +222,16 @@ export function settingsStep(el, { state, changed }) {
   renderPreset();
   renderDevice();
 
+  if (state.focusWeights) { // Run again… of a run whose weights cannot be had: open at that setting
+    delete state.focusWeights;
+    requestAnimationFrame(() => vgg.focus());
+  }
+
   return {
-    valid: () => errors.size === 0 && !sweep.error() && !(s.device === 'cuda' && device && device.kind !== 'cuda'),
+    valid: () => errors.size === 0 && !sweep.error() && !(s.device === 'cuda' && device && device.kind !== 'cuda') && vgg.valid(),
+    busy: () => vgg.busy(),
     why: () => (errors.size ? 'Fix the highlighted settings.' : sweep.error() ? `Sweep: ${sweep.error()}`
-      : 'This machine has no CUDA GPU: choose another device.'),
+      : s.device === 'cuda' && device && device.kind !== 'cuda' ? 'This machine has no CUDA GPU: choose another device.' : vgg.why()),
+    cleanup: () => vgg.cleanup(),
   };
 }

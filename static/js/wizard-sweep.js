@@ -1,10 +1,29 @@
 // "Sweep a setting" (wizard step 3): one run per value of one setting, everything else equal,
 // to choose by eye in the compare view. state.sweep = {setting, text, name} or setting ''.
 import { h, newId } from './dom.js';
-import { field, parseSweep, suggestSweep, sweepable } from './settings.js';
+import { effectiveDevice, estimateSeconds, field, parseSweep, suggestSweep, sweepable } from './settings.js';
 import { sweepValueLimits } from './protocol.js';
+import { getDevice } from './device.js';
+
+// How a sweep of n runs trains on this machine (the worker runs one run per GPU, one at a time on
+// the CPU): {parallel, words}.
+export function sweepRuns(device, n, kind = device?.kind) {
+  const gpus = kind === 'cuda' ? device?.gpus?.length || 0 : 0;
+  if (gpus > 1) return { parallel: Math.min(n, gpus), words: `up to ${Math.min(n, gpus)} at a time, one per GPU (${gpus} here)` };
+  const where = gpus ? 'the GPU' : device?.kind === 'cuda' ? 'the CPU, as set' : 'the CPU (no GPU here)';
+  return { parallel: 1, words: `one after another on ${where}` };
+}
 
 export const sweepLabel = (key) => field(key).label;
+
+// A sweep's time on this machine: each run's estimate (its value changes it, for a size) added up,
+// divided among the GPUs that train them at once: {seconds, words}.
+export function sweepSeconds(sweep, s, device, mode) {
+  const kind = effectiveDevice(s.device, device);
+  const each = sweep.values.map((v) => estimateSeconds(kind, { ...s, [sweep.setting]: v }, device, mode));
+  const { parallel, words } = sweepRuns(device, sweep.values.length, kind);
+  return { seconds: each.reduce((a, b) => a + b, 0) / parallel, words };
+}
 
 // The sweep the wizard will start: {setting, values, name} or null (a single run).
 export function chosenSweep(state) {
@@ -48,8 +67,11 @@ export function sweepSection(state, changed) {
     const r = parseSweep(sw.setting, sw.text);
     error.textContent = r.error || '';
     values.setAttribute('aria-invalid', String(!!r.error));
-    hint.textContent = `Suggested: ${suggestFor(sw.setting)}. ${r.values ? `${r.values.length} runs` : 'One run per value'}, `
-      + 'every other setting equal; they train one after another (one per GPU at a time), and open side by side.';
+    const n = r.values?.length;
+    const order = device ? sweepRuns(device, n || 2, device.kind === 'cuda' && state.settings.device !== 'cpu' ? 'cuda' : 'cpu').words
+      : 'one after another, or one per GPU at a time';
+    hint.textContent = `Suggested: ${suggestFor(sw.setting)}. ${n ? `${n} runs` : 'One run per value'}, `
+      + `every other setting equal; here they train ${order}, and open side by side.`;
   }
 
   select.addEventListener('change', () => {
@@ -68,6 +90,11 @@ export function sweepSection(state, changed) {
     sw.name = name.value;
     changed();
   });
+  let device = null;
+  getDevice().then((d) => {
+    device = d;
+    render();
+  }).catch(() => {});
   render();
 
   const el = h('section', { class: 'sweep-section', id: 'sweep', 'aria-labelledby': `${selectId}-title` },

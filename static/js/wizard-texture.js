@@ -82,6 +82,10 @@ export function textureStep(el, { state, changed }) {
 
   function select(name) {
     state.texture = name;
+    if (uploadError) { // a refused upload is history once a texture is chosen
+      uploadError = null;
+      renderUpload();
+    }
     for (const card of gallery.querySelectorAll('.texture-card')) {
       const on = card.dataset.texture === name;
       card.classList.toggle('selected', on);

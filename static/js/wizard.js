@@ -7,6 +7,7 @@ import { modeStep } from './wizard-mode.js';
 import { textureStep } from './wizard-texture.js';
 import { settingsStep } from './wizard-settings.js';
 import { reviewStep } from './wizard-review.js';
+import { checkWeights, weightsUnusable } from './wizard-weights.js';
 
 const KEY = 'tn-studio.wizard';
 const STEPS = [
@@ -54,6 +55,9 @@ export function prefillWizard(config) {
   for (const key of Object.keys(state.settings)) {
     if (config[key] !== undefined && config[key] !== null) state.settings[key] = structuredClone(config[key]);
   }
+  // The wizard checks its VGG-19 weights: where they cannot be had (what made it fail), it opens
+  // at that setting once the photos are checked.
+  state.checkWeights = true;
   try {
     sessionStorage.setItem(KEY, JSON.stringify(state));
   } catch { /* storage off: the wizard starts empty */ }
@@ -105,9 +109,17 @@ export function wizardView(container) {
     }));
   }
 
+  // Run again… of a run whose VGG-19 weights cannot be had: to the settings step once the photos
+  // (and the texture) are good, the weights setting in view (wizard-settings.js).
+  let toWeights = false;
   function refresh() {
     if (destroyed || !current) return;
     const ok = current.valid();
+    if (toWeights && state.step === 0 && ok && state.texture) {
+      toWeights = false;
+      state.focusWeights = true;
+      return void go(2);
+    }
     next.disabled = !ok || !!current.busy?.();
     hint.textContent = ok ? '' : (current.why?.() || '');
     save();
@@ -125,13 +137,14 @@ export function wizardView(container) {
     const last = state.step === STEPS.length - 1;
     replace(next, last ? [icon('play'), 'Start training'] : ['Next', icon('next')]);
     next.classList.toggle('btn-lg', last);
-    current = step.mount(body, { state, changed: refresh, save, modeChanged: renderStepper });
+    current = step.mount(body, { state, changed: refresh, save, modeChanged: renderStepper, go });
     refresh();
     if (focus) stepTitle.focus({ preventScroll: true });
     window.scrollTo(0, 0);
   }
 
   back.addEventListener('click', () => go(state.step - 1));
+  stepper.addEventListener('click', () => { toWeights = false; }); // the user chose where to go
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (next.disabled || !current?.valid()) return;
@@ -161,6 +174,14 @@ export function wizardView(container) {
   // A restored wizard resumes at the first step whose choice is missing.
   if (state.step > 0 && state.mode !== 'synthesis' && !(state.scan?.result?.usable > 0)) state.step = 0;
   if (state.step > 1 && !state.texture) state.step = 1;
+  if (state.checkWeights) {
+    delete state.checkWeights;
+    checkWeights(state.settings.vgg_weights).then((w) => {
+      if (!weightsUnusable(w) || destroyed || state.step !== 0) return;
+      toWeights = true;
+      refresh();
+    }).catch(() => { /* the settings step says so */ });
+  }
   go(state.step, false);
   return () => {
     destroyed = true;

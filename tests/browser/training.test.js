@@ -232,16 +232,17 @@ test('train through the UI: live curve, previews, reload, reconnect, stop, downl
     await until(async () => (await view.locator('#stderr-tail').count()) > 0, { timeout: 15000, what: 'the stderr tail' });
     await shot(view, 'dashboard-failed');
 
-    // Run again: the wizard opens with its photos, texture and settings, the VGG file to fix.
+    // Run again: the wizard opens at the settings, the VGG file to fix, with its photos, texture
+    // and settings.
     await view.locator('#run-again').click();
     await view.waitForURL(/#\/new$/);
-    await view.locator('#scan-ok').waitFor();
-    await view.locator('#wizard-next').click();
-    assert.strictEqual(await view.locator('input[name="texture"]:checked').getAttribute('value'), 'craquelure');
-    await view.locator('#wizard-next').click();
+    await view.locator('#vgg-status[data-state="file-bad"]').waitFor({ timeout: 30000 });
+    assert.strictEqual(await view.locator('form.wizard').getAttribute('data-step'), '3');
     assert.strictEqual(await view.locator('input[name="iterations"]').inputValue(), '6');
     assert.strictEqual(await view.locator('select[name="vgg_weights"]').inputValue(), 'path');
     assert.match(await view.getByLabel('VGG-19 weights file').inputValue(), /missing-vgg19\.pth$/);
+    await view.locator('#wizard-back').click();
+    assert.strictEqual(await view.locator('input[name="texture"]:checked').getAttribute('value'), 'craquelure');
 
     await view.goto(`${url}/#/runs/${encodeURIComponent(done.body.run.id)}`);
     await until(async () => (await runState(view)) === 'done', { timeout: 90000, what: 'the done state' });

@@ -49,7 +49,7 @@ test('wizard: empty state, errors shown inline, keyboard, narrow window', { time
     fs.writeFileSync(path.join(emptyDir, 'notes.txt'), 'not a photo');
     fs.writeFileSync(path.join(emptyDir, 'broken.jpg'), 'not a jpeg either');
     await page.getByLabel('Folder path').fill(emptyDir);
-    await page.locator('#scan-error').filter({ hasText: /no usable image in \S*empty \(1 image files were unreadable: 1 not a readable image\)/ }).waitFor();
+    await page.locator('#scan-error').filter({ hasText: /No usable photo in \S*empty: 1 image file was unreadable \(1 not a readable image\); 1 other file was ignored/ }).waitFor();
     assert.ok(await next.isDisabled());
     await shot(page, 'wizard-1-dataset-unusable');
 
