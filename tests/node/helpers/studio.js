@@ -173,4 +173,40 @@ function assertComplete(assert, events) {
   assert.deepStrictEqual(seqs, Array.from({ length: seqs.length }, (_, i) => i + 1), 'seq 1..n, no gap, no duplicate');
 }
 
-module.exports = { tempDir, makeWorkspace, tinyConfig, startStudio, refusingListener, RunStream, nextMessage, waitUntil, assertComplete };
+// One studio for a test file (a workspace, the app with its worker service, and the reference
+// process pictures are checked against), started before its tests and removed after them; with
+// the small steps its tests share. `s.t` may be replaced (a test that restarts the app).
+function studioSuite({ before, after }) {
+  const { startReference } = require('./reference');
+  const assert = require('node:assert');
+  const s = {
+    ws: null,
+    t: null, // the running studio: {url, api, client, studio}
+    ref: null, // what files and pictures are checked against (helpers/reference.py)
+    async startRun(overrides) {
+      const res = await s.t.api('POST', '/api/runs', { config: tinyConfig(s.ws.photos, overrides) });
+      assert.strictEqual(res.status, 201, JSON.stringify(res.data));
+      return res.data.run;
+    },
+    runFolder: (id) => path.join(s.ws.runs, id),
+    saved(bytes, name) { // a download, saved where the reference can read it
+      const file = path.join(s.ws.root, name);
+      fs.writeFileSync(file, bytes);
+      return file;
+    },
+  };
+  before(async () => {
+    s.ws = makeWorkspace();
+    s.ref = startReference(); // imports torch while the service starts
+    s.t = await startStudio(s.ws);
+  });
+  after(async () => {
+    if (s.t) await s.t.close();
+    if (s.ref) await s.ref.close();
+    if (process.env.TN_KEEP_TEST_DIRS) console.log(`kept ${s.ws.root}`);
+    else fs.rmSync(s.ws.root, { recursive: true, force: true });
+  });
+  return s;
+}
+
+module.exports = { tempDir, makeWorkspace, tinyConfig, startStudio, studioSuite, refusingListener, RunStream, nextMessage, waitUntil, assertComplete };
