@@ -18,6 +18,7 @@ const { videosRouter } = require('./routes/videos');
 const { texturesRouter } = require('./routes/textures');
 const { datasetsRouter } = require('./routes/datasets');
 const { stylizeRouter } = require('./routes/stylize');
+const { ortRouter } = require('./routes/ort');
 
 const ROOT = path.resolve(__dirname, '..');
 // An image at the upload limit plus the socket.io framing around it.
@@ -45,6 +46,13 @@ function createApp(options = {}) {
   const app = express();
   app.disable('x-powered-by');
   app.use(hostOnly(() => hosts));
+  // Cross-origin isolation: the Live view's WebAssembly threads need SharedArrayBuffer, which a
+  // browser gives only to an isolated page, and the app is one page (hash routes). Everything it
+  // loads is its own (same origin), so the headers cost nothing elsewhere: set on every response.
+  app.use((req, res, next) => {
+    res.set({ 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' });
+    next();
+  });
   app.use('/api', sameOriginOnly);
   app.use('/api', healthRouter(worker));
   app.use('/api/runs', runsRouter(worker));
@@ -58,6 +66,7 @@ function createApp(options = {}) {
   app.use(express.static(path.join(ROOT, 'static')));
   // The charting library, installed from npm and served from here: the UI works offline.
   app.use('/vendor/uplot', express.static(path.join(ROOT, 'node_modules', 'uplot', 'dist')));
+  app.use('/vendor/onnxruntime-web', ortRouter());
   app.use(errorHandler);
 
   const server = http.createServer(app);
