@@ -7,7 +7,7 @@ import io
 import os
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from pathlib import Path
 
 from .data import resolve_data_dir, scan_folder
@@ -194,45 +194,18 @@ class Commands:
         from the folder the service runs in, as the trainer's does), its usable photos counted per
         subfolder, the files skipped (with why) and the other files ignored (not images by name)."""
         from .data import DatasetError
-        from .images import check_image, is_image_name
         path = str(data.get('path') or '').strip()
         if not path:
             raise UsageError('Give the path of a folder of photos, or choose the built-in sample photos.')
         given = resolve_data_dir(path)
-        folder = Path(os.path.abspath(given))
-        base = '' if given.is_absolute() else f' (a relative path starts from {os.getcwd()}, the folder TN Studio runs in)'
-        if not folder.exists():
-            raise UsageError(f'{folder} does not exist{base}. Give the path of a folder of photos, '
-                             'or choose the built-in sample photos.')
-        if not folder.is_dir():
-            raise UsageError(f'{folder} is a file, not a folder{base}. Give the folder that holds the photos.')
-        images, others = [], []  # as scan_folder walks: hidden files and folders left out
-        for root, dirs, files in os.walk(folder, followlinks=True):
-            dirs[:] = sorted(d for d in dirs if not d.startswith('.'))
-            for name in sorted(files):
-                if not name.startswith('.'):
-                    (images if is_image_name(name) else others).append(os.path.join(root, name))
-        rel = lambda p: os.path.relpath(p, folder)  # noqa: E731
-        ignored = {'others': len(others), 'other_examples': [rel(p) for p in others[:5]]}
         try:
-            scan = scan_folder(folder)
-        except DatasetError:
-            skipped = []
-            for p in images:
-                try:
-                    check_image(p)
-                except Exception as e:
-                    skipped.append(str(e).split(' (')[0])
-            counts = ', '.join(f'{n} {k}' for k, n in sorted(Counter(skipped).items()))
-            what = [f'{len(skipped)} image {"file was" if len(skipped) == 1 else "files were"} unreadable ({counts})'] if skipped else []
-            if others:
-                what.append(f'{len(others)} other {"file was" if len(others) == 1 else "files were"} ignored, not being images')
-            raise UsageError(f'No usable photo in {folder}{base}' + (f': {"; ".join(what)}' if what else ': it holds no files')
-                             + '. Put .jpg or .png photos in it (subfolders are searched too).') from None
-        where = Counter(rel(p).split(os.sep)[0] if os.sep in rel(p) else '.' for p in scan.usable)
-        return {'folder': scan.folder, 'given': path, 'relative_to': os.getcwd() if base else None,
-                'usable': len(scan.usable), 'skipped': len(scan.skipped), 'subfolders': dict(sorted(where.items())),
-                **ignored, 'reasons': scan.reasons(), 'examples': [[rel(p), r] for p, r in scan.skipped[:10]],
+            scan = scan_folder(given)
+        except DatasetError as e:
+            raise UsageError(str(e)) from None
+        return {'folder': scan.folder, 'given': path, 'relative_to': None if given.is_absolute() else os.getcwd(),
+                'usable': len(scan.usable), 'skipped': len(scan.skipped), 'subfolders': scan.subfolders(),
+                'others': len(scan.others), 'other_examples': [scan.relative(p) for p in scan.others[:5]],
+                'reasons': scan.reasons(), 'examples': [[scan.relative(p), r] for p, r in scan.skipped[:10]],
                 'thumbnails': [_jpeg_thumbnail(p) for p in scan.usable[:THUMBNAILS]]}
 
     def vgg_weights(self, data):

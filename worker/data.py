@@ -47,15 +47,30 @@ def resolve_texture(arg: str) -> Path:
     raise DatasetError(f'texture {arg!r} is neither a file nor a built-in texture ({names})')
 
 
+def _were(n: int, noun: str) -> str:
+    """'1 image file was', '2 image files were'."""
+    return f'{n} {noun} was' if n == 1 else f'{n} {noun}s were'
+
+
 @dataclass
 class Scan:
-    folder: str
+    folder: str                                    # absolute
+    given: str = ''                                # the path as given (relative or not)
     usable: list = field(default_factory=list)     # paths, sorted
     skipped: list = field(default_factory=list)    # (path, reason)
+    others: list = field(default_factory=list)     # paths of files that are not images by name: ignored
 
     def reasons(self) -> dict:
         """{reason kind: count}, e.g. {'empty file (0 bytes)': 2, 'not a readable image': 1}."""
         return dict(Counter(r.split(' (')[0] for _, r in self.skipped))
+
+    def relative(self, path) -> str:
+        return os.path.relpath(path, self.folder)
+
+    def subfolders(self) -> dict:
+        """{top-level subfolder ('.': the folder itself): usable photos in it}, sorted."""
+        where = Counter(rel.split(os.sep)[0] if os.sep in rel else '.' for rel in map(self.relative, self.usable))
+        return dict(sorted(where.items()))
 
     def summary(self) -> str:
         s = f'{len(self.usable)} usable images in {self.folder}'
@@ -63,23 +78,44 @@ class Scan:
             s += f'; skipped {len(self.skipped)}: ' + ', '.join(f'{n} {k}' for k, n in self.reasons().items())
         return s
 
+    def nothing_usable(self) -> str:
+        """What the folder holds instead of a usable photo, and what to do."""
+        what = []
+        if self.skipped:
+            counts = ', '.join(f'{n} {k}' for k, n in sorted(self.reasons().items()))
+            what.append(f'{_were(len(self.skipped), "image file")} unreadable ({counts})')
+        if self.others:
+            what.append(f'{_were(len(self.others), "other file")} ignored, not being images')
+        return (f'No usable photo in {self.folder}{relative_note(self.given or self.folder)}: {"; ".join(what) or "it holds no files"}. '
+                'Put .jpg or .png photos in it (subfolders are searched too).')
+
+
+def relative_note(given) -> str:
+    """Where a relative path was resolved from, for a message ('' for an absolute path)."""
+    return '' if Path(given).is_absolute() else f' (a relative path starts from {os.getcwd()}, the working folder)'
+
 
 def scan_folder(folder, limit: int | None = None) -> Scan:
-    """Every image under `folder`, recursively; each checked from its header, none decoded.
-    With `limit`, it stops after that many usable images (a quick "is there a photo here?")."""
-    folder = Path(folder).expanduser()
+    """Every file under `folder`, recursively (hidden files and folders left out): images checked
+    from their header, none decoded; other files listed as ignored. With `limit`, it stops after
+    that many usable images (a quick "is there a photo here?")."""
+    given = Path(folder).expanduser()
+    folder = Path(os.path.abspath(given))
     if not folder.exists():
-        raise DatasetError(f'{folder} does not exist. Give the path of a folder of photos '
-                           f'(e.g. MSCOCO train2014), or `sample` for the built-in sample set.')
+        raise DatasetError(f'{folder} does not exist{relative_note(given)}. Give the path of a folder of photos '
+                           '(e.g. MSCOCO train2014), or use the built-in sample photos (the path sample).')
     if not folder.is_dir():
-        raise DatasetError(f'{folder} is a file, not a folder. Give the folder that holds the photos.')
-    scan = Scan(str(folder))
+        raise DatasetError(f'{folder} is a file, not a folder{relative_note(given)}. Give the folder that holds the photos.')
+    scan = Scan(str(folder), str(given))
     for root, dirs, files in os.walk(folder, followlinks=True):
         dirs[:] = sorted(d for d in dirs if not d.startswith('.'))
         for name in sorted(files):
-            if name.startswith('.') or not is_image_name(name):
+            if name.startswith('.'):
                 continue
             path = os.path.join(root, name)
+            if not is_image_name(name):
+                scan.others.append(path)
+                continue
             try:
                 check_image(path)
                 scan.usable.append(path)
@@ -88,10 +124,7 @@ def scan_folder(folder, limit: int | None = None) -> Scan:
             if limit and len(scan.usable) >= limit:
                 return scan
     if not scan.usable:
-        hint = (f' ({len(scan.skipped)} image files were unreadable: ' +
-                ', '.join(f'{n} {k}' for k, n in scan.reasons().items()) + ')') if scan.skipped else ''
-        raise DatasetError(f'no usable image in {folder}{hint}. Put .jpg or .png photos in it '
-                           f'(subfolders are searched too).')
+        raise DatasetError(scan.nothing_usable())
     return scan
 
 

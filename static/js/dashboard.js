@@ -22,6 +22,17 @@ import { continueDialog } from './continue.js';
 import { prefillWizard } from './wizard.js';
 import { currentPath, navigate } from './router.js';
 
+// A run that failed for its VGG-19 weights (models/vgg.py's refusals all name them), worded in the
+// page's terms: what happened, and where to fix it. null for any other failure.
+function weightsFailure(message, spec = 'imagenet') {
+  if (!/VGG-19 (weights|state dict)/.test(message)) return null;
+  const what = spec === 'imagenet' || !spec
+    ? 'The ImageNet VGG-19 weights, which the losses are measured with, are not on this machine and could not be downloaded.'
+    : ['The VGG-19 weights file ', h('code', {}, spec), /is not a file/.test(message) ? ' does not exist on the machine that trains.' : ' does not load as VGG-19 weights.'];
+  return [h('strong', {}, 'No VGG-19 weights. '), what, ' ', h('strong', {}, 'Run again…'),
+    ' opens the wizard at the weights setting, with this run’s photos, texture and settings: choose a weights file there, or random weights for a try.'];
+}
+
 function stat(label, id) {
   const value = h('dd', { id, class: 'num' }, '–');
   return { el: h('div', { class: 'stat' }, h('dt', {}, label), value), value };
@@ -217,11 +228,17 @@ export function dashboardView(container, { id }) {
     if (state() !== 'failed') return void failure.replaceChildren();
     const details = [];
     if (run?.exit_code !== null && run?.exit_code !== undefined) details.push(h('p', { class: 'small' }, `Exit code ${run.exit_code}.`));
+    const weights = weightsFailure(message, run?.config?.vgg_weights);
     replace(failure, h('section', { class: 'card failure-card', role: 'alert', id: 'failure', 'aria-labelledby': 'failure-title' },
       h('div', { class: 'failure-head' }, icon('alert', 22), h('h2', { id: 'failure-title' }, 'This run failed')),
-      h('p', { class: 'failure-message', id: 'failure-message' }, message),
+      weights ? [
+        h('p', { class: 'failure-message', id: 'failure-explained', dataset: { reason: 'vgg-weights' } }, weights),
+        // The trainer's own words end in command-line advice: kept, folded away.
+        h('details', { class: 'stderr' }, h('summary', {}, 'The trainer’s message'),
+          h('pre', { class: 'failure-message', id: 'failure-message', tabindex: '0' }, message)),
+      ] : h('p', { class: 'failure-message', id: 'failure-message' }, message),
       details,
-      run?.stderr_tail ? h('details', { class: 'stderr', open: true },
+      run?.stderr_tail ? h('details', { class: 'stderr', open: !weights },
         h('summary', {}, 'Last lines of the trainer’s output'),
         h('pre', { id: 'stderr-tail', tabindex: '0' }, run.stderr_tail)) : null));
   }

@@ -268,3 +268,14 @@ async function studio(t, prefix) {
 }
 
 module.exports = { ROOT, SHOTS, assertNoOverflow, download, encodePng, makeDataset, startServer, launch, newPage, shot, studio, tmpDir, until, wizardSettings, workerPid, unlabelled };
+
+// The wizard at its texture step, with the built-in sample photos: the gallery shown.
+async function wizardTextures(page, url) {
+  await page.goto(`${url}/#/new`);
+  await page.getByText('The built-in sample photos').click();
+  await page.locator('#scan-ok').waitFor();
+  await page.locator('#wizard-next').click();
+  await page.locator('.texture-card').first().waitFor();
+}
+
+Object.assign(module.exports, { wizardTextures });

@@ -6,7 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
-const { assertNoOverflow, makeDataset, newPage, shot, studio, workerPid } = require('./helpers');
+const { assertNoOverflow, makeDataset, newPage, shot, studio, wizardTextures, workerPid } = require('./helpers');
 
 // The browser logs every 4xx answer as a console error. Only those the test provokes on
 // purpose are expected; anything else is a failure.
@@ -66,11 +66,7 @@ test('wizard: empty state, errors shown inline, keyboard, narrow window', { time
 
   await t.test('texture step: non-images refused by the browser and by the server; keyboard selection', async () => {
     const page = await newPage(browser);
-    await page.goto(`${url}/#/new`);
-    await page.getByText('The built-in sample photos').click();
-    await page.locator('#scan-ok').waitFor();
-    await page.locator('#wizard-next').click();
-    await page.locator('.texture-card').first().waitFor();
+    await wizardTextures(page, url);
     assert.ok(await page.locator('#wizard-next').isDisabled());
 
     // Keyboard: the gallery is a radio group.

@@ -10,7 +10,7 @@ const assert = require('node:assert');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFile } = require('node:child_process');
-const { ROOT, assertNoOverflow, newPage, shot, studio, tmpDir, until } = require('./helpers');
+const { ROOT, assertNoOverflow, newPage, shot, studio, tmpDir, until, wizardTextures } = require('./helpers');
 
 const PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
 // A VGG-19 state dict with random weights (its features, the part the losses use), as a file.
@@ -100,11 +100,7 @@ test('the first hour: weights, photos, texture, presets and sweeps in the wizard
 
   await t.test('texture step: a refused upload is cleared once a texture is chosen', async () => {
     const page = await newPage(browser);
-    await page.goto(`${url}/#/new`);
-    await page.getByText('The built-in sample photos').click();
-    await page.locator('#scan-ok').waitFor();
-    await page.locator('#wizard-next').click();
-    await page.locator('.texture-card').first().waitFor();
+    await wizardTextures(page, url);
     await page.locator('#texture-file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
     await page.locator('#upload-error').waitFor();
     await page.locator('[data-texture="watercolour"]').click();
@@ -219,6 +215,11 @@ test('the first hour: weights, photos, texture, presets and sweeps in the wizard
     const id = res.run.id;
     await page.goto(`${url}/#/runs/${encodeURIComponent(id)}`);
     await page.locator('#failure').waitFor({ timeout: 90000 });
+    // Said in the page's terms, not the trainer's command-line advice (kept, folded away).
+    assert.match(await page.locator('#failure-explained').textContent(),
+      /ImageNet VGG-19 weights.* could not be downloaded\. Run again… opens the wizard at the weights setting/);
+    assert.ok(!(await page.locator('#failure').innerText()).includes('--vgg_weights'));
+    assert.match(await page.locator('#failure-message').textContent(), /Could not load VGG-19 weights/);
     await page.locator('#run-again').click();
     await page.waitForURL(/#\/new$/);
     await page.locator('#vgg-status[data-state="unavailable"]').waitFor({ timeout: 30000 });

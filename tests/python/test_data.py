@@ -98,20 +98,38 @@ def test_decoding_errors_are_readable(awkward):
         open_rgb(awkward / 'bomb.png')
 
 
-def test_folder_errors_say_what_to_do(tmp_path, awkward):
+def test_folder_errors_say_what_to_do(tmp_path, awkward, monkeypatch):
     with pytest.raises(DatasetError, match='does not exist'):
         scan_folder(tmp_path / 'missing')
     with pytest.raises(DatasetError, match='is a file, not a folder'):
         scan_folder(awkward / 'good.jpg')
     (tmp_path / 'empty').mkdir()
-    with pytest.raises(DatasetError, match='no usable image'):
+    with pytest.raises(DatasetError, match='No usable photo in .*empty: it holds no files'):
         scan_folder(tmp_path / 'empty')
     bad = tmp_path / 'only_bad'
     bad.mkdir()
     (bad / 'a.jpg').write_bytes(b'')
     (bad / 'b.png').write_text('nope')
-    with pytest.raises(DatasetError, match=r'no usable image.*2 image files were unreadable'):
+    with pytest.raises(DatasetError, match=r'No usable photo.*: 2 image files were unreadable \(1 empty file, 1 not a readable image\)\. Put'):
         scan_folder(bad)
+    # One of each: singular; the other file said; a relative path says where it starts from.
+    (bad / 'a.jpg').unlink()
+    (bad / 'notes.txt').write_text('not a photo')
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DatasetError) as e:
+        scan_folder('only_bad')
+    assert str(e.value) == (f'No usable photo in {bad} (a relative path starts from {tmp_path}, the working folder): '
+                            '1 image file was unreadable (1 not a readable image); 1 other file was ignored, not being images. '
+                            'Put .jpg or .png photos in it (subfolders are searched too).')
+    assert '`' not in str(e.value)
+
+
+def test_scan_counts_photos_per_subfolder_and_the_files_it_ignores(awkward, monkeypatch):
+    monkeypatch.chdir(awkward.parent)
+    scan = scan_folder(awkward.name)  # relative: the scan says the absolute folder
+    assert scan.folder == str(awkward) and scan.given == awkward.name
+    assert scan.subfolders() == {'.': len(USABLE) - 1, 'nested': 1}
+    assert [scan.relative(p) for p in scan.others] == ['readme.txt']  # hidden files left out
 
 
 def test_dataset_crops_and_replaces_a_photo_that_fails_to_decode(awkward):
