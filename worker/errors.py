@@ -15,3 +15,8 @@ class NotFound(UsageError):
 class Conflict(UsageError):
     """Not now: the run's state forbids it (running, still needed by another run)."""
     kind = 'conflict'
+
+
+class RunFolderTaken(UsageError):
+    """The --out folder belongs to another run, or a trainer is writing it: refused without
+    writing anything there."""

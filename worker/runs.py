@@ -1,11 +1,14 @@
 """The runs a worker service supervises: a queue, trainer processes, and their run folders.
 
-A run is a folder under the runs directory. The trainer writes the record (events.jsonl,
-checkpoints, previews, model.pth); the service adds only what the trainer cannot know:
-request.json (the settings asked for), trainer.pid, trainer.log (its stdout and stderr),
-exit.json (its exit code), model.json (which checkpoint a user made the model, if one did) and
-meta.json (the name a user gave the run, if one did). A run's state is derived from these files and the process, so a
-restarted service finds every run as it was, and re-attaches to trainers still running.
+A run is a folder under the runs directory, however it was made: by this service, by a command
+line (`python -m worker.train`, the sweep CLI), or copied in from another machine. The trainer
+writes the record (config.json, events.jsonl, checkpoints, previews, model.pth) and holds
+trainer.lock while it writes; the service adds only what the trainer cannot know, and only to
+the runs it started: request.json (the settings asked for), trainer.pid, trainer.log (its stdout
+and stderr), exit.json (its exit code); and to any run, model.json (which checkpoint a user made
+the model) and meta.json (the name a user gave it). A run's state is derived from these files and
+the trainer's lock, so a restarted service finds every run as it was, follows every trainer still
+writing, and lists folders that appear while it runs (README: The run folder).
 """
 from __future__ import annotations
 
@@ -23,13 +26,13 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from . import REPO
+from . import REPO, trainer_lock
 from .atomic import write_json
 from .data import DatasetError, resolve_data_dir, scan_folder
 from .events import FILENAME as EVENTS, EventLog, read_events
 from .checkpoint import checkpoints_by_iteration, promote
 from .protocol import ACTIVE, RUN_ID, STOP_TIMEOUT
-from .config import DEFAULTS, RESUMABLE, argv_from_config
+from .config import DEFAULTS, RESUMABLE, RUN_FLAGS, argv_from_config
 from .errors import Conflict, NotFound, UsageError
 from .sweep import check_sweep, new_id
 
@@ -37,6 +40,9 @@ log = logging.getLogger('tn.runs')
 POLL = 0.05  # seconds between looks at running trainers: the event latency floor
 NAME_MAX = 80  # characters of a run's name (meta.json)
 FACTS = ('start', 'checkpoint', 'done', 'error')  # events that change a RunInfo beyond its progress
+DISCOVER_EVERY = 1.0  # seconds between looks for run folders made elsewhere, and trainers started elsewhere
+# A folder under the runs directory is a run if it holds one of these (a trainer's claim comes first).
+RUN_MARKS = ('request.json', 'config.json', EVENTS, trainer_lock.FILENAME)
 _rev_lock = threading.Lock()
 _last_rev = 0
 
@@ -68,6 +74,24 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def is_run_folder(folder: Path) -> bool:
+    return RUN_ID.match(folder.name) is not None and folder.is_dir() and any(
+        (folder / mark).exists() for mark in RUN_MARKS)
+
+
+def _clock(t) -> str:
+    return datetime.fromtimestamp(t).strftime('%H:%M:%S') if t else 'an unknown time'
+
+
+def _kill(run: 'Run'):
+    """SIGKILL a trainer that did not stop: ours with its DataLoader workers (its own session,
+    see _start); a command line's alone (its process group is its terminal's job)."""
+    if run.origin == 'app':
+        os.killpg(run.trainer_pid, signal.SIGKILL)
+    else:
+        os.kill(run.trainer_pid, signal.SIGKILL)
+
+
 def _describe_exit(code: int) -> str:
     if code < 0:
         try:
@@ -85,6 +109,7 @@ class Run:
         self.id = folder.name
         self.process: subprocess.Popen | None = None
         self.pid: int | None = None
+        self.attached_at: float | None = None  # when this service began following a trainer it did not start
         self.slots: list = []
         self.stop_requested_at: float | None = None
         self.offset = 0   # bytes of events.jsonl already relayed
@@ -100,6 +125,60 @@ class Run:
             return {}
 
     @property
+    def origin(self) -> str:
+        """'app' for a run this (or an earlier) service started, 'cli' for one trained from a command line."""
+        return 'app' if (self.folder / 'request.json').exists() else 'cli'
+
+    def _trainer_config(self) -> dict:
+        try:
+            config = json.loads((self.folder / 'config.json').read_text())
+        except (OSError, ValueError):
+            return {}
+        return config if isinstance(config, dict) else {}
+
+    @property
+    def config(self) -> dict:
+        """The settings asked for: the request's, or a command-line run's config.json without what
+        the trainer derived and where it wrote."""
+        if self.origin == 'app':
+            return self.request.get('config', {})
+        return {k: v for k, v in self._trainer_config().items() if k not in ('derived', *RUN_FLAGS)}
+
+    @property
+    def texture_path(self) -> str | None:
+        return self.request.get('texture_path') or self._trainer_config().get('derived', {}).get('texture_path') \
+            or self.config.get('texture')
+
+    def problem(self) -> str | None:
+        """Why this folder cannot be read as a run, or None."""
+        for name in ('request.json', 'config.json'):
+            try:
+                data = json.loads((self.folder / name).read_text())
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError) as e:
+                return f'its {name} cannot be read ({e}); the other files are untouched'
+            if not isinstance(data, dict):
+                return f'its {name} is not a JSON object; the other files are untouched'
+        if not os.access(self.folder / EVENTS, os.R_OK) and (self.folder / EVENTS).exists():
+            return f'its {EVENTS} cannot be read (permission denied)'
+        return None
+
+    def silent_end(self) -> str:
+        """Why a run with no final event and no trainer ended, from what its record says."""
+        s = self.summary
+        if 'iteration' not in s:
+            where = 'before its first iteration'
+        else:
+            where = f'after iteration {s["iteration"]} (its last event, at {_clock(s.get("last_time"))})'
+        message = f'its trainer stopped writing {where} without a final event: it was killed or crashed'
+        if self.origin == 'cli':
+            message += ', or it trains on another machine'
+        if s.get('checkpoints'):
+            message += f'; its last checkpoint (iteration {s["checkpoints"][-1]["iteration"]}) is usable'
+        return message
+
+    @property
     def name(self) -> str | None:
         """The name a user gave the run (meta.json), else None."""
         try:
@@ -111,6 +190,8 @@ class Run:
     def _note(self, event: dict):
         t = event['type']
         s = self.summary
+        s['last_time'] = event.get('time')
+        s.setdefault('first_time', event.get('time'))
         if t == 'iteration':
             s['iteration'] = event['iteration']
             # stylize: style, content, total; synthesis: style, diversity, distance, total
@@ -164,15 +245,25 @@ class Run:
             exit_info = json.loads((self.folder / 'exit.json').read_text())
         except (OSError, ValueError):
             pass
-        request = self.request
+        request, config = self.request, self.config
         s = self.summary
-        total = s.get('iterations', request.get('config', {}).get('iterations', DEFAULTS['iterations']))
+        state, problem = self.state(self.id in queue), self.problem()
+        error = s.get('error')
+        if problem:
+            state, error = 'failed', f'This run folder cannot be read: {problem}.'
+        elif state == 'failed' and not error and not exit_info:
+            error = self.silent_end()
+        total = s.get('iterations', config.get('iterations', DEFAULTS['iterations']))
+        texture = str(config.get('texture') or '') or None
         return {
-            'id': self.id, 'rev': rev, 'state': self.state(self.id in queue), 'name': self.name,
-            'created': request.get('created'), 'started': s.get('started'), 'finished': s.get('finished'),
-            'texture': request.get('config', {}).get('texture'),
-            'mode': request.get('config', {}).get('mode', 'stylize'),
-            'config': request.get('config', {}), 'iteration': s.get('iteration', 0),
+            'id': self.id, 'rev': rev, 'state': state, 'name': self.name, 'origin': self.origin,
+            'created': request.get('created') or s.get('first_time') or self._made(),
+            'started': s.get('started'), 'finished': s.get('finished'),
+            # a command line names the texture by its path: the stem is what a person calls it
+            'texture': Path(texture).stem if texture and (self.origin == 'cli' or '/' in texture) else texture,
+            'texture_image': 'previews/exemplar.png' if (self.folder / 'previews' / 'exemplar.png').exists() else None,
+            'mode': config.get('mode', 'stylize'),
+            'config': config, 'iteration': s.get('iteration', 0),
             'iterations': total, 'device': s.get('device'),
             **s.get('calibration', {'style_scale': None, 'start_balance': None}),
             'losses': s.get('losses'), 'images_per_s': s.get('images_per_s'), 'eta_s': s.get('eta_s'),
@@ -180,13 +271,19 @@ class Run:
             'checkpoints': [{**c, 'continue_to': continue_to(c['iteration'], total)} for c in s.get('checkpoints', [])],
             'model': 'model.pth' if (self.folder / 'model.pth').exists() else None,
             'model_iteration': self.model_iteration(),
-            'error': s.get('error'), 'exit_code': exit_info.get('exit_code'),
+            'error': error, 'exit_code': exit_info.get('exit_code'),
             'stderr_tail': exit_info.get('stderr_tail'),
             'queue_position': queue.index(self.id) + 1 if self.id in queue else None,
             'sweep': request.get('sweep'),
             'resumed_from': {k: v for k, v in request['resume_from'].items() if k != 'checkpoint'}
             if 'resume_from' in request else None,
         }
+
+    def _made(self) -> float | None:
+        try:
+            return self.folder.stat().st_mtime
+        except OSError:
+            return None
 
     def model_iteration(self) -> int | None:
         """Which iteration model.pth holds: the one chosen by eye (model.json), else the end."""
@@ -265,23 +362,70 @@ class RunManager:
 
     def _load_existing(self):
         for folder in sorted(self.runs_dir.iterdir()):
-            if not (folder.is_dir() and RUN_ID.match(folder.name) and (folder / 'request.json').exists()):
-                continue
-            run = Run(folder)
-            self.runs[run.id] = run
-            pid_file = folder / 'trainer.pid'
-            finished = 'done' in run.summary or 'error' in run.summary or (folder / 'exit.json').exists()
-            if pid_file.exists() and not finished:
-                pid = int(pid_file.read_text().split()[0])
-                if _alive(pid):
-                    run.pid = pid  # a trainer that outlived the previous service: follow it again
-                    run.slots = run.request.get('slots', [])
-                    self.free = [s for s in self.free if s not in run.slots]
-                    log.info('re-attached to run %s (trainer pid %d)', run.id, pid)
-                else:
-                    self._mark_failed(run, None, 'the trainer ended while the worker service was down')
-            elif not finished:
-                self.queue.append(run.id)  # asked for, never started: it waits its turn again
+            if is_run_folder(folder):
+                self._load(folder)
+        self.discovered = time.monotonic()
+
+    def _load(self, folder: Path) -> Run:
+        """A run folder found on disk: its record read, its trainer followed if one is writing."""
+        run = self.runs[folder.name] = Run(folder)
+        finished = 'done' in run.summary or 'error' in run.summary or (folder / 'exit.json').exists()
+        if run.origin == 'cli':
+            self._attach(run, trainer_lock.holder(folder))
+            return run
+        pid = self._service_child(folder)
+        if pid and not finished and _alive(pid):
+            self._attach(run, pid)  # a trainer that outlived the previous service: follow it again
+            run.slots = run.request.get('slots', [])
+            self.free = [s for s in self.free if s not in run.slots]
+        elif (folder / 'trainer.pid').exists() and not finished:
+            s = run.summary
+            self._mark_failed(run, None, f'the trainer ended while the worker service was down; its last event was '
+                                         f'at {_clock(s.get("last_time"))} (iteration {s.get("iteration", 0)})')
+        elif not finished:
+            self.queue.append(run.id)  # asked for, never started: it waits its turn again
+        return run
+
+    @staticmethod
+    def _service_child(folder: Path) -> int | None:
+        try:
+            return int((folder / 'trainer.pid').read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def _attach(self, run: Run, pid: int | None):
+        if pid:
+            run.pid, run.attached_at = pid, time.time()
+            log.info('following run %s (%s trainer, pid %d)', run.id,
+                     'its' if run.origin == 'app' else 'a command-line', pid)
+
+    def _discover(self):
+        """Run folders made while the service runs (a command line, a copy), trainers that began
+        writing a known folder (a command-line --resume), and folders removed by hand."""
+        self.discovered = time.monotonic()
+        found = {f.name: f for f in self.runs_dir.iterdir() if is_run_folder(f)}
+        changed, gone = [], []
+        with self.lock:
+            for name, folder in found.items():
+                run = self.runs.get(name)
+                if run is None:
+                    changed.append(self._load(folder))
+                elif run.process is None and run.pid is None and name not in self.queue:
+                    pid = trainer_lock.holder(folder)
+                    if pid:
+                        run.read_new_events()
+                        self._attach(run, pid)
+                        changed.append(run)
+            for name in [n for n, r in self.runs.items() if n not in found]:
+                run = self.runs[name]
+                if run.process is None and run.pid is None and name not in self.queue:
+                    del self.runs[name]
+                    gone.append(name)
+            infos = [run.info(self.queue) for run in changed]
+        for info in infos:
+            self.on_state(info)
+        for name in gone:
+            self.on_deleted(name)
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -324,10 +468,11 @@ class RunManager:
         return config, gpus, texture
 
     def _queue_new(self, config: dict, gpus: int, texture: Path, **extra) -> dict:
-        folder = self._new_folder(config['texture'])
-        write_json(folder / 'request.json', {
-            'config': config, 'gpus': gpus, 'created': time.time(), 'texture_path': str(texture), **extra})
-        return self._enqueue(folder)
+        with self.lock:  # a folder half made is not found by _discover
+            folder = self._new_folder(config['texture'])
+            write_json(folder / 'request.json', {
+                'config': config, 'gpus': gpus, 'created': time.time(), 'texture_path': str(texture), **extra})
+            return self._enqueue(folder)
 
     def continue_run(self, run_id: str, iteration=None, iterations=None) -> dict:
         """Queue a new run that starts from a checkpoint of an ended run (its latest by default)
@@ -345,24 +490,25 @@ class RunManager:
         if not isinstance(iteration, int) or iteration not in checkpoints:
             raise NotFound(f'run {run_id} has no checkpoint at iteration {iteration}; '
                              f'it has {", ".join(map(str, sorted(checkpoints)))}')
-        request = source.request
-        total = request['config'].get('iterations', DEFAULTS['iterations'])
+        config = source.config
+        total = config.get('iterations', DEFAULTS['iterations'])
         iterations = iterations if iterations is not None else continue_to(iteration, total)
         if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations <= iteration:
             raise UsageError(f'iterations must be a whole number above the checkpoint\'s {iteration} '
                              f'(it is the total, counted from the start of the first run)')
         resume_from = {'run': run_id, 'iteration': iteration, 'checkpoint': str(checkpoints[iteration])}
-        folder = self._new_folder(request['config'].get('texture', 'texture'))
-        write_json(folder / 'request.json', {
-            **{k: request[k] for k in ('gpus', 'texture_path') if k in request},
-            'config': {**request['config'], 'iterations': iterations}, 'created': time.time(),
-            'resume_from': resume_from})
-        try:
-            argv_from_config(self._trainer_config(Run(folder)))  # the trainer's own checks
-        except UsageError:
-            shutil.rmtree(folder)
-            raise
-        return self._enqueue(folder)
+        with self.lock:  # a folder half made is not found by _discover
+            folder = self._new_folder(config.get('texture', 'texture'))
+            write_json(folder / 'request.json', {
+                'gpus': source.request.get('gpus', 1), 'texture_path': source.texture_path,
+                'config': {**config, 'iterations': iterations}, 'created': time.time(),
+                'resume_from': resume_from})
+            try:
+                argv_from_config(self._trainer_config(Run(folder)))  # the trainer's own checks
+            except UsageError:
+                shutil.rmtree(folder)
+                raise
+            return self._enqueue(folder)
 
     def _new_folder(self, texture: str) -> Path:
         stem = re.sub(r'[^A-Za-z0-9_-]+', '-', Path(str(texture)).stem)[:40] or 'texture'
@@ -402,7 +548,10 @@ class RunManager:
                 raise Conflict(f'run {waiting[0]} continues from this run\'s checkpoint: '
                                  f'delete this one after that run has ended')
             del self.runs[run_id]
-        shutil.rmtree(run.folder)
+            # Out of the runs directory's names at once (a name _discover skips), removed after.
+            trash = run.folder.with_name(f'.deleting-{run_id}')
+            run.folder.rename(trash)
+        shutil.rmtree(trash)
         log.info('deleted run %s', run_id)
         self.on_deleted(run_id)
 
@@ -479,7 +628,8 @@ class RunManager:
         """Stop every trainer gracefully (checkpoint + model), waiting up to STOP_TIMEOUT."""
         self._closing = True
         with self.lock:
-            running = [r for r in self.runs.values() if r.running]
+            # a command-line trainer is its terminal's, not ours: it goes on
+            running = [r for r in self.runs.values() if r.running and r.origin == 'app']
             for run in running:
                 if not run.stop_requested_at:
                     run.stop_requested_at = time.time()
@@ -489,7 +639,7 @@ class RunManager:
             time.sleep(0.1)
         for run in running:
             if run.running:
-                os.killpg(run.trainer_pid, signal.SIGKILL)
+                _kill(run)
 
     # -- the monitor ------------------------------------------------------------------------
 
@@ -525,8 +675,8 @@ class RunManager:
             lines = (run.folder / 'trainer.log').read_text(errors='replace').splitlines()
         except OSError:
             lines = []
-        tail = '\n'.join(lines[-20:])
-        write_json(run.folder / 'exit.json', {'exit_code': code, 'stderr_tail': tail})
+        if run.origin == 'app':  # a command-line run's exit is its terminal's to tell
+            write_json(run.folder / 'exit.json', {'exit_code': code, 'stderr_tail': '\n'.join(lines[-20:])})
         if 'done' not in run.summary and 'error' not in run.summary:
             message = reason or f'the trainer {_describe_exit(code)} before finishing'
             if run.summary.get('checkpoints'):
@@ -537,6 +687,8 @@ class RunManager:
         while not self._closing:
             try:
                 self._tick()
+                if time.monotonic() - self.discovered > DISCOVER_EVERY:
+                    self._discover()
             except Exception:  # the monitor must outlive any one bad run folder
                 log.exception('run monitor')
             time.sleep(POLL)
@@ -574,27 +726,42 @@ class RunManager:
     def _kill_if_overdue(self, run: Run):
         if run.stop_requested_at and time.time() - run.stop_requested_at > STOP_TIMEOUT:
             log.warning('run %s did not stop in %ss: killing it', run.id, STOP_TIMEOUT)
-            os.killpg(run.trainer_pid, signal.SIGKILL)
+            _kill(run)
 
     def _reap(self, run: Run):
         """A trainer has ended: record how, relay its last events, free its device slots."""
+        self._relay(run)  # its last words first: a final event written as it exited
         self._record_exit(run)
         self._relay(run)
         self.free += run.slots
         run.process, run.pid, run.slots, run.stop_requested_at = None, None, [], None
 
     def _record_exit(self, run: Run):
-        code = run.process.returncode if run.process else None
+        if run.process is None:
+            if 'done' not in run.summary and 'error' not in run.summary:
+                self._mark_failed(run, None, self._unobserved_end(run))
+            return
+        code = run.process.returncode
         if 'done' not in run.summary and run.stop_requested_at and code == -signal.SIGTERM:
             # Stopped while starting up, before its own SIGTERM handler was in place:
             # stopped as asked, with nothing to keep.
             EventLog(run.folder).emit('done', iteration=run.summary.get('iteration', 0), stopped=True, model=None)
             write_json(run.folder / 'exit.json', {'exit_code': code, 'stderr_tail': ''})
-        elif code not in (0, None) or 'done' not in run.summary:
-            self._mark_failed(run, code, None if run.process else
-                              'the trainer ended while the worker service was restarting')
+        elif code != 0 or 'done' not in run.summary:
+            self._mark_failed(run, code)
         else:
             write_json(run.folder / 'exit.json', {'exit_code': code, 'stderr_tail': ''})
+
+    @staticmethod
+    def _unobserved_end(run: Run) -> str:
+        """What is known of a trainer this service followed but did not start (a command line's,
+        or its own from before a restart) that ended without a final event: not its exit."""
+        who = 'started from a command line' if run.origin == 'cli' else 'started before the worker service restarted'
+        s = run.summary
+        last = f'iteration {s["iteration"]}' if 'iteration' in s else 'no iteration'
+        return (f'the trainer (pid {run.pid}, {who}) ended without a final event; the service followed it '
+                f'from {_clock(run.attached_at)}, its last event was at {_clock(s.get("last_time"))} ({last}); '
+                'how it ended (a signal, a crash) was not observed')
 
     def _start_queued(self) -> list[Run]:
         """Start queued runs, oldest first, while there are device slots for them: one run per

@@ -33,10 +33,10 @@ from models.synthesis import SynthesisGenerator, seeded_noise, tile
 from models.vgg import VGGWeightsUnavailable, load_vgg19
 
 from . import checkpoint as ckpt
-from . import malloc
+from . import malloc, trainer_lock
 from .atomic import DISK_FULL, write_json
 from .config import default_workers, parse_args, settings
-from .errors import UsageError
+from .errors import RunFolderTaken, UsageError
 from .data import (ContentDataset, DatasetError, IterationSampler, NoiseStream, Scan, load_crop,
                    resolve_data_dir, resolve_texture, scan_folder)
 from .events import EventLog, copy_history
@@ -303,17 +303,18 @@ def open_record(config: dict, record, inputs) -> EventLog:
     """The run folder, ready for events (rank 0). A resumed run's log loses what came after its
     checkpoint; a run continued into a new folder starts with its source's curve."""
     run_dir = Path(config['out'])
+    trainer_lock.claim(run_dir)  # first: while it is held, this folder is ours alone
     if record is None and (run_dir / 'events.jsonl').exists():
-        raise UsageError(f'{run_dir} already holds a run. Continue it with --resume {run_dir}, '
-                         'or give another --out.')
+        raise RunFolderTaken(f'{run_dir} already holds a run. Continue it with --resume {run_dir}, '
+                             'or give another --out.')
     for sub in ('checkpoints', 'previews'):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     # Before any preview event can be read: the dashboard shows these beside previews.
     if inputs.preview:
         save_image(to_image(torch.cat([load_crop(p, config['image_size']) for p in inputs.preview], 2)),
                    run_dir / 'previews' / 'photos.png')
-    else:  # synthesis: the exemplar as the loss network sees it
-        save_image(to_image(inputs.texture[0]), run_dir / 'previews' / 'exemplar.png')
+    # The texture as the loss network sees it: the run folder shows its texture wherever it goes.
+    save_image(to_image(inputs.texture[0]), run_dir / 'previews' / 'exemplar.png')
     start = record['iteration'] if record is not None else None
     if record is not None:
         source = Path(config['resume']).parent.parent
@@ -581,6 +582,9 @@ def main(argv=None) -> int:
     try:
         config, record = settings(parse_args(argv))
         return train(config, record)
+    except RunFolderTaken as e:  # another run's folder: nothing of ours goes there
+        log.error('%s', e)
+        return 2
     except (UsageError, DatasetError, VGGWeightsUnavailable) as e:
         log.error('%s', e)
         _record_error(locals().get('config'), str(e))
