@@ -9,6 +9,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { SHOTS, newPage, shot, studio, until } = require('./helpers');
 
+// "1 min 05 s" or "42 s" (format.js duration) in seconds.
+const seconds = (text) => [...text.matchAll(/(\d+) (h|min|s)\b/g)].reduce((t, [, n, u]) => t + Number(n) * { h: 3600, min: 60, s: 1 }[u], 0);
 const BASE = { texture: 'starry_swirls', image_size: 32, style_size: 32, batch_size: 2, workers: 0, vgg_weights: 'random' };
 
 test('after a run: tell runs apart, name them, stylize by slider, delete with feedback', { timeout: 300000 }, async (t) => {
@@ -141,6 +143,24 @@ test('after a run: tell runs apart, name them, stylize by slider, delete with fe
     t.after(() => api('POST', `/api/runs/${encodeURIComponent(cont)}/stop`).catch(() => {}));
     await until(async () => (await stateOf(cont)) === 'running', { timeout: 30000, what: 'the continuation running' });
 
+    // Its dashboard, as it loads, shows its own figures: its own iterations to go and its own
+    // time, not its source's history (ended, no time left) nor the gap between the two.
+    const source = (await api('GET', `/api/runs/${encodeURIComponent(soft)}`)).body.run;
+    const own = (await api('GET', `/api/runs/${encodeURIComponent(cont)}`)).body.run;
+    assert.ok(own.created - source.started > 10, 'the source must have started well before its continuation');
+    await page.goto(`${url}/#/runs/${encodeURIComponent(cont)}`);
+    const seen = []; // what the page says, from before the run's own start event until just after it
+    await until(async () => {
+      const [elapsed, eta, progress] = await Promise.all(['#stat-elapsed', '#stat-eta', '#progress-text'].map((s) => page.locator(s).textContent()));
+      seen.push({ elapsed, eta, progress, age: Date.now() / 1000 - own.created });
+      return /\d/.test(elapsed) && /\d/.test(eta);
+    }, { timeout: 60000, interval: 100, what: 'its own elapsed time and remaining time' });
+    for (const s of seen) {
+      assert.ok(s.elapsed === '–' || seconds(s.elapsed) <= s.age + 2, `elapsed ${s.elapsed}, but the run was created ${s.age.toFixed(1)} s before`);
+      assert.ok(['–', 'estimating…'].includes(s.eta) || seconds(s.eta) > 0, `remaining ${s.eta} with ${own.iterations} iterations to go`);
+    }
+    assert.match(seen.at(-1).progress, /of 2,000\b/);
+
     await page.goto(`${url}/#/runs/${encodeURIComponent(soft)}`);
     await page.locator('#delete-blocked').waitFor({ timeout: 10000 });
     assert.match(await page.locator('#delete-blocked').textContent(), new RegExp(`cannot be deleted while .*${cont}.*running`));
@@ -171,6 +191,28 @@ test('after a run: tell runs apart, name them, stylize by slider, delete with fe
     await page.goto(`${url}/#/runs/${encodeURIComponent(soft)}`);
     await page.locator('#delete-run:not([disabled])').waitFor({ timeout: 10000 });
     assert.strictEqual(await page.locator('#delete-blocked').count(), 0);
+  });
+
+  await t.test('a run that failed for its weights says so in the page’s words, the trainer’s kept', async () => {
+    await page.goto(`${url}/#/runs/${encodeURIComponent(failed)}`);
+    const explained = page.locator('#failure-explained');
+    await explained.waitFor({ timeout: 10000 });
+    assert.match(await explained.textContent(),
+      /No VGG-19 weights\. The VGG-19 weights file \S*missing-vgg19\.pth does not exist .*Run again… opens the wizard at the weights setting/);
+    await until(async () => (await page.locator('#stderr-tail').count()) > 0, { timeout: 15000, what: 'the stderr tail' });
+    const visible = await page.locator('#failure').innerText();
+    assert.ok(!visible.includes('--vgg_weights'), `command-line advice on the page:\n${visible}`);
+    const raw = page.locator('#failure-message');
+    assert.match(await raw.textContent(), /--vgg_weights '\S*missing-vgg19\.pth' is not a file/);
+    assert.ok(await raw.isHidden());
+    await page.locator('#failure summary', { hasText: 'The trainer’s message' }).click();
+    assert.ok(await raw.isVisible());
+    await shot(page, 'after-failed-weights');
+    const narrow = await newPage(browser, { width: 400, height: 900 });
+    await narrow.goto(`${url}/#/runs/${encodeURIComponent(failed)}`);
+    await narrow.locator('#failure-explained').waitFor();
+    await shot(narrow, 'after-failed-weights-400');
+    await narrow.close();
   });
 
   await t.test('a delete that worked says so on the runs list', async () => {
