@@ -213,6 +213,12 @@ export function dashboardView(container, { id }) {
         'aria-describedby': blocker ? 'delete-blocked' : undefined,
       }, 'Delete'));
     }
+    if (run?.model || run?.checkpoints?.length) {
+      btns.push(h('a', {
+        class: 'btn btn-secondary', id: 'live-run', href: `#/runs/${encodeURIComponent(id)}/live`,
+        title: 'Run the network in this page, on your webcam, a photo or a video (a synthesis run: flowing noise)',
+      }, icon('play', 16), 'Live'));
+    }
     if (run?.model && ended) {
       btns.push(h('a', { class: 'btn btn-primary btn-lg', id: 'download-model', href: runFile(id, run.model), download: `${id}-model.pth` }, icon('download'), 'Download model'));
     }

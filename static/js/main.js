@@ -10,6 +10,7 @@ import { runsView } from './runs.js';
 import { wizardView } from './wizard.js';
 import { dashboardView } from './dashboard.js';
 import { compareView, sweepView } from './compare.js';
+import { liveView } from './live.js';
 
 function markNav() {
   const path = currentPath();
@@ -41,6 +42,7 @@ function boot() {
   route('/', runsView);
   route('/new', wizardView);
   route('/runs/:id', dashboardView);
+  route('/runs/:id/live', liveView);
   route('/sweeps/:id', sweepView);
   route('/compare/:ids', compareView);
   window.addEventListener('hashchange', markNav);

@@ -1,4 +1,4 @@
-// Hash routes: #/ (runs), #/new (wizard), #/runs/:id (dashboard). Each view is
+// Hash routes: #/ (runs), #/new (wizard), #/runs/:id (dashboard), #/runs/:id/live (Live). Each view is
 // mount(container, params) -> optional cleanup function.
 
 const routes = [];
