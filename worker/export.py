@@ -1,15 +1,17 @@
 """Export a generator to run without this project:
 
-    python -m worker.export --model M --format onnx|torchscript --out PATH
+    python -m worker.export --model M --format onnx|pt2|torchscript --out PATH
 
 M: a model.pth, a checkpoint, a run folder (its model.pth) or one of the authors' .t7 networks.
 The exported model is models.portable.Portable: inputs image (B,3,H,W) in [0, 1], noise
 (B,3,H,W) uniform in [0, 1) drawn by the caller, noise_factor (a scalar); output (B,3,H,W) in
-[0, 1]. Height and width are free (at least 16 px for the usual 5 scales); the README shows
-how to call it from onnxruntime in Python and onnxruntime-web in a browser.
+[0, 1]. Height and width are free (at least 16 px for the usual 5 scales, 17 px for pt2: see
+_pt2_bytes); the README shows how to call it from onnxruntime in Python and onnxruntime-web in a
+browser. pt2 is a torch.export program (torch.export.load in Python, AOTInductor for C++); the
+TorchScript export stays for libtorch users although torch.jit is deprecated upstream.
 
 Each export is checked as it is made: the exported bytes, loaded by their own runtime
-(onnxruntime, torch.jit.load), run photos of odd sizes at noise factors 0 and 1 against PyTorch
+(onnxruntime, torch.export.load, torch.jit.load), run photos of odd sizes at noise factors 0 and 1 against PyTorch
 with the same noise. The largest difference must be within TOLERANCE, or the export fails and
 no file is written.
 """
@@ -23,6 +25,9 @@ import warnings
 
 import numpy as np
 import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.export import Dim
 
 from models.portable import Portable, PortableSynthesis, branch_noise
 from models.synthesis import SynthesisGenerator
@@ -73,6 +78,54 @@ def _torchscript_bytes(portable: Portable) -> bytes:
     return buffer.getvalue()
 
 
+class _Cropped(nn.Module):
+    """Portable for torch.export: the photo padded to the generator's multiple before it and cropped
+    after it by a copy (index_select), not a view. Portable's own crop is a view, and torch.export
+    decides whether that view is contiguous, which holds only when there was padding: a program
+    traced from it refuses every side that is a multiple of 16 (256x256 included). Padded here,
+    Portable's pad and crop do nothing for any size. The pad is Portable's (reflection, bottom and
+    right, to the next multiple)."""
+
+    def __init__(self, portable: Portable):
+        super().__init__()
+        self.portable = portable
+
+    def forward(self, image: torch.Tensor, noise: torch.Tensor, noise_factor: torch.Tensor) -> torch.Tensor:
+        h, w = image.shape[-2], image.shape[-1]
+        m = self.portable.multiple
+        pad = [0, (w + m - 1) // m * m - w, 0, (h + m - 1) // m * m - h]
+        out = self.portable(F.pad(image, pad, mode='reflect'), F.pad(noise, pad, mode='reflect'), noise_factor)
+        return out.index_select(2, torch.arange(h)).index_select(3, torch.arange(w))
+
+
+def _pt2_bytes(portable) -> bytes:
+    """A torch.export program, saved (torch.export.save): only aten ops and the weights, so
+    torch.export.load needs nothing from this project. Batch, height and width are dynamic; each
+    synthesis noise has its own height and width (ceil(H/r) is not a shape torch.export can relate).
+
+    The example batch is 2: a batch of 1 would be traced as the constant 1. Sides of at least
+    multiple + 1 (17 px for 5 scales): at exactly the multiple the coarsest scale is 1x1 and the
+    trace's contiguity checks specialise on it, so torch.export cannot keep that size with the others
+    (measured: 16 is refused, 17 to 1000+ and multiples of 16 run). The pad's bound (pad < side,
+    true for every allowed side, but not provable by torch.export's solver) is kept as a check
+    inside the program (prefer_deferred_runtime_asserts_over_guards), not an export error."""
+    batch = Dim('batch', min=1)
+    if isinstance(portable, PortableSynthesis):
+        args = ([torch.rand(2, 3, -(-37 // r), -(-53 // r)) for r in portable.ratios],)
+        shapes = ([{0: batch, 2: Dim(f'height_{name}', min=1), 3: Dim(f'width_{name}', min=1)}
+                   for name in noise_names(portable)],)
+        module = portable
+    else:
+        height, width = (Dim(name, min=portable.multiple + 1) for name in ('height', 'width'))
+        args = (torch.rand(2, 3, 37, 53), torch.rand(2, 3, 37, 53), torch.tensor(1.0))
+        shapes = ({0: batch, 2: height, 3: width}, {0: batch, 2: height, 3: width}, None)
+        module = _Cropped(portable)
+    program = torch.export.export(module, args, dynamic_shapes=shapes, prefer_deferred_runtime_asserts_over_guards=True)
+    buffer = io.BytesIO()
+    torch.export.save(program, buffer)
+    return buffer.getvalue()
+
+
 def _runner(fmt: str, data: bytes, names: list[str]):
     """The exported model, loaded by its own runtime, as (*inputs) -> numpy output."""
     if fmt == 'onnx':
@@ -80,9 +133,12 @@ def _runner(fmt: str, data: bytes, names: list[str]):
         session = onnxruntime.InferenceSession(data, providers=['CPUExecutionProvider'])
         return lambda *inputs: session.run(None, {
             name: np.asarray(x, dtype=np.float32) for name, x in zip(names, inputs)})[0]
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', FutureWarning)
-        module = torch.jit.load(io.BytesIO(data), map_location='cpu')
+    if fmt == 'pt2':
+        module = torch.export.load(io.BytesIO(data)).module()
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', FutureWarning)
+            module = torch.jit.load(io.BytesIO(data), map_location='cpu')
 
     def run(*inputs):
         with torch.no_grad():
@@ -134,7 +190,7 @@ def export(generator, fmt: str) -> tuple[bytes, float]:
         raise UsageError(f'format must be one of {", ".join(FORMATS)}, not {fmt!r}')
     generator = generator.cpu().eval()
     portable = PortableSynthesis(generator) if isinstance(generator, SynthesisGenerator) else Portable(generator)
-    data = (_onnx_bytes if fmt == 'onnx' else _torchscript_bytes)(portable.eval())
+    data = {'onnx': _onnx_bytes, 'pt2': _pt2_bytes, 'torchscript': _torchscript_bytes}[fmt](portable.eval())
     worst = worst_difference(generator, fmt, data)
     if not worst <= TOLERANCE:
         raise ExportMismatch(f'the {fmt} export differs from PyTorch by {worst:.2g} (more than {TOLERANCE:g}): '
@@ -147,7 +203,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog='python -m worker.export', description=__doc__.split('\n\n')[0])
     p.add_argument('--model', required=True, help="model.pth, a checkpoint, a run folder or an authors' .t7")
     p.add_argument('--format', required=True, choices=sorted(FORMATS))
-    p.add_argument('--out', required=True, help='the file to write (.onnx, .pt)')
+    p.add_argument('--out', required=True, help='the file to write (' + ', '.join(FORMATS.values()) + ')')
     args = p.parse_args(argv)
     try:
         generator = load_generator(resolve_model(args.model))
