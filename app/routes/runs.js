@@ -66,7 +66,7 @@ function runsRouter(worker) {
   // New samples of a texture-synthesis model: {checkpoint?, width, height, seed, count, tile}.
   router.post('/:id/synthesize', express.json({ limit: '16kb' }), synthesize(worker));
 
-  // The model (or ?checkpoint=iter_N.pth) exported for other runtimes: ?format=onnx|torchscript.
+  // The model (or ?checkpoint=iter_N.pth) exported for other runtimes: ?format= one of protocol.json export_formats.
   router.get('/:id/export', async (req, res) => {
     const { format, checkpoint } = req.query;
     if (!Object.hasOwn(EXPORT_FORMATS, format)) {

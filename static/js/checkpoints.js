@@ -4,7 +4,7 @@ import { h, icon, replace } from './dom.js';
 import { exportUrl, runFile } from './api.js';
 
 // The formats of GET /api/runs/:id/export (protocol.json export_formats), as shown.
-const EXPORTS = [['onnx', 'ONNX'], ['torchscript', 'TorchScript']];
+const EXPORTS = [['onnx', 'ONNX'], ['pt2', 'PT2'], ['torchscript', 'TorchScript']];
 import { int } from './format.js';
 
 export class CheckpointList {
