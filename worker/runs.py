@@ -41,8 +41,9 @@ POLL = 0.05  # seconds between looks at running trainers: the event latency floo
 NAME_MAX = 80  # characters of a run's name (meta.json)
 FACTS = ('start', 'checkpoint', 'done', 'error')  # events that change a RunInfo beyond its progress
 DISCOVER_EVERY = 1.0  # seconds between looks for run folders made elsewhere, and trainers started elsewhere
-# A folder under the runs directory is a run if it holds one of these (a trainer's claim comes first).
-RUN_MARKS = ('request.json', 'config.json', EVENTS, trainer_lock.FILENAME)
+# A folder under the runs directory is a run if it holds one of these. A trainer writes its
+# config.json after its claim (trainer.lock) and the pictures the list shows.
+RUN_MARKS = ('request.json', 'config.json', EVENTS)
 _rev_lock = threading.Lock()
 _last_rev = 0
 
@@ -146,7 +147,7 @@ class Run:
 
     @property
     def texture_path(self) -> str | None:
-        return self.request.get('texture_path') or self._trainer_config().get('derived', {}).get('texture_path') \
+        return self.request.get('texture_path') or (self._trainer_config().get('derived') or {}).get('texture_path') \
             or self.config.get('texture')
 
     def problem(self) -> str | None:

@@ -315,6 +315,9 @@ def open_record(config: dict, record, inputs) -> EventLog:
                    run_dir / 'previews' / 'photos.png')
     # The texture as the loss network sees it: the run folder shows its texture wherever it goes.
     save_image(to_image(inputs.texture[0]), run_dir / 'previews' / 'exemplar.png')
+    # The settings at once, for whoever lists the folder meanwhile (the service lists a folder
+    # from its config.json on: the pictures above are there); set_up adds what it derives.
+    write_json(run_dir / 'config.json', {**config, 'derived': record.get('derived') if record else None})
     start = record['iteration'] if record is not None else None
     if record is not None:
         source = Path(config['resume']).parent.parent

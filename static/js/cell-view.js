@@ -3,11 +3,11 @@
 // model.pth, the previous model kept); and Stylize with that network, noise strip included. For a
 // texture-synthesis run: the exemplar, the sample of that seed and the texture; and Generate.
 import { h, icon, replace } from './dom.js';
-import { api, runFile, textureImage } from './api.js';
+import { api, runFile } from './api.js';
 import * as store from './store.js';
 import { isEnded } from './protocol.js';
 import { int, title } from './format.js';
-import { runMode, textureName } from './runinfo.js';
+import { runMode, textureName, textureSrc } from './runinfo.js';
 import { stripCrop } from './previews.js';
 import { StylizePanel } from './stylize.js';
 import { GeneratePanel } from './generate.js';
@@ -59,7 +59,7 @@ export function openCell({ run, iteration, path, photo, photos, label }) {
         : h('figure', {}, stripCrop(runFile(run.id, 'previews/photos.png'), photo, photos, `Held-out photo ${photo + 1}`), h('figcaption', { class: 'muted small' }, 'Photo')),
       h('figure', {}, stripCrop(runFile(run.id, path), photo, photos, synthesis ? `The sample of seed ${photo} at iteration ${iteration}` : `Stylized at iteration ${iteration}`),
         h('figcaption', { class: 'muted small' }, synthesis ? `Sample, seed ${photo}, iteration ${int(iteration)}` : `Stylized, iteration ${int(iteration)}`)),
-      h('figure', {}, h('div', { class: 'crop' }, h('img', { src: textureImage(tex), alt: `Texture: ${title(tex)}`, class: 'crop-fill' })), h('figcaption', { class: 'muted small' }, `Texture: ${title(tex)}`))),
+      h('figure', {}, h('div', { class: 'crop' }, h('img', { src: textureSrc(run), alt: `Texture: ${title(tex)}`, class: 'crop-fill' })), h('figcaption', { class: 'muted small' }, `Texture: ${title(tex)}`))),
     h('div', { class: 'cell-use' }, use, h('p', { class: 'hint' }, useHint), status),
     stylize.el,
     h('div', { class: 'dialog-actions' }, close));

@@ -4,13 +4,13 @@
 // messages; the events (history first, then live, from the socket subscription) feed only the
 // chart, the previews, the notices and the progress between two RunInfos.
 import { h, icon, perFrame, renderIf, replace } from './dom.js';
-import { api, runFile, textureImage } from './api.js';
+import { api, runFile } from './api.js';
 import * as socket from './socket.js';
 import * as store from './store.js';
 import { badge } from './badges.js';
 import { isActive, isEnded } from './protocol.js';
 import { bytes, duration, int, loss, rate, roughDuration, title, when } from './format.js';
-import { MODE_LABELS, activeContinuation, balanceNote, itPerS, renameRun, runMode, runName, settingOf, textureName } from './runinfo.js';
+import { MODE_LABELS, activeContinuation, balanceNote, itPerS, originNote, renameRun, runMode, runName, settingOf, textureName, textureSrc } from './runinfo.js';
 import { LossChart } from './chart.js';
 import { PreviewPanel } from './previews.js';
 import { CheckpointList } from './checkpoints.js';
@@ -155,8 +155,8 @@ export function dashboardView(container, { id }) {
     const s = state();
     const tex = run ? textureName(run) : null;
     titleEl.textContent = run ? runName(run) : `Run ${id}`;
-    if (tex && texThumb.getAttribute('src') !== textureImage(tex)) {
-      texThumb.src = textureImage(tex);
+    if (tex && texThumb.getAttribute('src') !== textureSrc(run)) {
+      texThumb.src = textureSrc(run);
       texThumb.alt = `Texture: ${title(tex)}`;
     }
     texThumb.hidden = !tex;
@@ -169,6 +169,7 @@ export function dashboardView(container, { id }) {
       if (run?.name) parts.push(' · ', h('span', { class: 'run-texture-name' }, `texture ${title(tex)}`));
       if (mode === 'synthesis') parts.push(' · ', h('span', { class: 'mode-tag', id: 'run-mode' }, MODE_LABELS.synthesis));
       if (run?.created) parts.push(` · created ${when(run.created)}`);
+      if (originNote(run)) parts.push(' · ', h('span', { id: 'run-origin' }, originNote(run)));
       if (from) {
         parts.push(' · continued from ', h('a', { href: `#/runs/${encodeURIComponent(from.run)}`, id: 'resumed-from' },
           `iteration ${int(from.iteration)} of ${from.run}`));

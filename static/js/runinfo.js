@@ -1,8 +1,16 @@
 // Facts derived from a RunInfo (docs/PROTOCOL.md) that several views show.
+import { runFile, textureImage } from './api.js';
 import { duration, title } from './format.js';
 import { isActive, modeDefaultsOf, settingsSchema } from './protocol.js';
 
 export const textureName = (run) => run.texture || run.config?.texture || 'texture';
+
+// The picture of a run's texture: the copy in its own folder (a command-line run's texture is a
+// file anywhere), else the built-in or uploaded texture of that name.
+export const textureSrc = (run) => (run.texture_image ? runFile(run.id, run.texture_image) : textureImage(textureName(run)));
+
+// Where a run was started, when not from this app: said beside its date.
+export const originNote = (run) => (run?.origin === 'cli' ? 'trained from the command line' : '');
 
 // 'stylize' or 'synthesis' (texture synthesis: no photos). RunInfo says; older runs are stylize.
 export const runMode = (run) => run?.mode || run?.config?.mode || 'stylize';

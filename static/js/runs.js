@@ -1,12 +1,12 @@
 // The home page: every run as a card, live; a sweep's runs as one card that opens their
 // comparison; runs ticked on their cards compared side by side.
 import { h, icon, renderIf, replace } from './dom.js';
-import { runFile, textureImage } from './api.js';
+import { runFile } from './api.js';
 import * as store from './store.js';
 import { badge } from './badges.js';
 import { isActive } from './protocol.js';
 import { int, loss, title, when } from './format.js';
-import { MODE_LABELS, differingSettings, failureLine, lossParts, progressFraction, renameRun, runDuration, runMode, runName, settingsText, textureName } from './runinfo.js';
+import { MODE_LABELS, differingSettings, failureLine, lossParts, originNote, progressFraction, renameRun, runDuration, runMode, runName, settingsText, textureName, textureSrc } from './runinfo.js';
 import { promptDialog } from './confirm.js';
 import { settingsSchema } from './protocol.js';
 import { navigate } from './router.js';
@@ -86,7 +86,7 @@ function sweepCard(sweep) {
     replace(el.root,
       h('a', { class: 'run-link', href: `#/sweeps/${encodeURIComponent(sweep.id)}`, 'aria-label': `Sweep ${sweep.name}: compare its ${runs.length} runs` },
         h('div', { class: 'sweep-media' }, runs.map((r) => h('img', {
-          alt: '', loading: 'lazy', src: r.latest_preview ? runFile(r.id, r.latest_preview) : textureImage(textureName(r)),
+          alt: '', loading: 'lazy', src: r.latest_preview ? runFile(r.id, r.latest_preview) : textureSrc(r),
           class: r.latest_preview ? '' : 'faded',
         }))),
         h('div', { class: 'run-body' },
@@ -130,20 +130,21 @@ function update(el, run, keys) {
   renderIf(el.badgeSlot, run.state, () => replace(el.badgeSlot, badge(run.state)));
   const queued = run.state === 'queued' && run.queue_position ? ` · #${run.queue_position} in the queue` : '';
   const from = run.resumed_from ? ` · continued from iteration ${int(run.resumed_from.iteration)}` : '';
-  el.sub.textContent = `${run.name ? `${title(tex)} · ` : ''}${when(run.created)}${from}${queued}`;
+  const origin = originNote(run) ? ` · ${originNote(run)}` : '';
+  el.sub.textContent = `${run.name ? `${title(tex)} · ` : ''}${when(run.created)}${origin}${from}${queued}`;
   el.settings.textContent = settingsText(run, keys);
   el.reason.textContent = failureLine(run);
   el.reason.hidden = !el.reason.textContent;
   el.sub.title = run.id;
 
-  setSrc(el.texture, textureImage(tex));
+  setSrc(el.texture, textureSrc(run));
   el.texture.alt = `Texture: ${title(tex)}`;
   if (run.latest_preview) {
     setSrc(el.preview, runFile(run.id, run.latest_preview));
     el.preview.alt = `Latest preview of run ${run.id}`;
     el.media.classList.remove('no-preview');
   } else {
-    setSrc(el.preview, textureImage(tex));
+    setSrc(el.preview, textureSrc(run));
     el.preview.alt = '';
     el.media.classList.add('no-preview');
   }

@@ -51,7 +51,8 @@ export function prefillWizard(config) {
   state.settings = structuredClone(modeDefaults(state.mode));
   state.dataMode = config.data_dir === 'sample' ? 'sample' : 'folder';
   state.dataPath = state.dataMode === 'folder' ? String(config.data_dir || '') : '';
-  state.texture = config.texture || null;
+  // A command-line run names its texture by path: the wizard offers textures by name (its stem).
+  state.texture = config.texture ? String(config.texture).split('/').pop().replace(/\.[^.]*$/, '') : null;
   for (const key of Object.keys(state.settings)) {
     if (config[key] !== undefined && config[key] !== null) state.settings[key] = structuredClone(config[key]);
   }

@@ -1,0 +1,85 @@
+'use strict';
+// Runs trained from a terminal, as the README shows, into the runs folder the app serves: the
+// runs list shows them (their texture from their own folder, "trained from the command line"),
+// a finished one's dashboard has its curve, previews and checkpoints, and a live one is followed
+// as it trains and stopped from the page.
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { ROOT, assertNoOverflow, encodePng, newPage, shot, studio, until } = require('./helpers');
+
+const PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
+const TINY = ['--image_size', '32', '--style_size', '32', '--batch_size', '2', '--vgg_weights', 'random',
+  '--workers', '0', '--lr', '0.01', '--device', 'cpu', '--preview_every', '4', '--checkpoint_every', '4'];
+const runState = (page) => page.locator('#run-state .badge').getAttribute('data-state').catch(() => null);
+
+function train(args) {
+  const child = spawn(PYTHON, ['-m', 'worker.train', ...args, ...TINY],
+    { cwd: ROOT, env: { ...process.env, OMP_NUM_THREADS: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.log = '';
+  child.stderr.on('data', (d) => { child.log += d; });
+  child.exited = new Promise((resolve) => child.on('exit', resolve));
+  return child;
+}
+
+test('runs trained from the command line, in the web app', { timeout: 300000 }, async (t) => {
+  const { tmp, data, browser, url } = await studio(t, 'tn-cli-');
+  const runs = path.join(tmp, 'runs');
+  // A texture file outside the app's textures: the run's folder is where its picture comes from.
+  const texture = path.join(tmp, 'red_stripes.png');
+  fs.writeFileSync(texture, encodePng(48, 48, (x, y) => ((x + y) % 12 < 6 ? [200, 30, 40] : [240, 220, 200])));
+  const finished = train(['--data_dir', data, '--texture', texture, '--out', path.join(runs, 'stripes-cli'), '--iterations', '12']);
+  assert.strictEqual(await finished.exited, 0, finished.log.slice(-2000));
+  const page = await newPage(browser);
+
+  await t.test('the runs list shows a finished command-line run, with its texture', async () => {
+    await page.goto(`${url}/#/`);
+    const card = page.locator('.run-card[data-run="stripes-cli"]');
+    await card.waitFor({ timeout: 15000 });
+    assert.strictEqual(await card.locator('.run-title').textContent(), 'Red stripes');
+    assert.match(await card.locator('.run-sub').textContent(), /trained from the command line/);
+    assert.strictEqual(await card.getAttribute('data-state'), 'done');
+    const thumb = card.locator('img').first();
+    await until(() => thumb.evaluate((img) => img.complete && img.naturalWidth > 0), { timeout: 10000, what: 'the texture picture' });
+    await shot(page, 'runs-cli');
+  });
+
+  await t.test('its dashboard has the curve, the previews and the checkpoints', async () => {
+    await page.locator('.run-card[data-run="stripes-cli"] .run-link').click();
+    await page.locator('#run-origin', { hasText: 'trained from the command line' }).waitFor();
+    assert.strictEqual(await runState(page), 'done');
+    await until(async () => Number(await page.locator('.chart-card').getAttribute('data-points')) === 12, { timeout: 15000, what: '12 points' });
+    await page.locator('#preview-image').waitFor();
+    assert.ok(await page.locator('#preview-image').evaluate((img) => img.naturalWidth > 0));
+    assert.strictEqual(await page.locator('#checkpoints .ckpt:not(.ckpt-model)').count(), 3);
+    await shot(page, 'dashboard-cli-done');
+    await page.setViewportSize({ width: 400, height: 800 });
+    await shot(page, 'dashboard-cli-done-narrow');
+    await assertNoOverflow(page);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    assert.deepStrictEqual(page.errors, []);
+  });
+
+  await t.test('a command-line run still training is followed live and stopped from the page', async () => {
+    const live = train(['--data_dir', data, '--texture', texture, '--out', path.join(runs, 'stripes-live'), '--iterations', '100000']);
+    t.after(() => live.kill('SIGKILL'));
+    await page.goto(`${url}/#/`);
+    await page.locator('.run-card[data-run="stripes-live"]').waitFor({ timeout: 60000 });
+    await page.goto(`${url}/#/runs/stripes-live`);
+    const progress = page.locator('#progress-text');
+    const iteration = async () => Number(((await progress.textContent()) || '').match(/Iteration ([\d,]+)/)?.[1]?.replace(/,/g, '') || 0);
+    await until(async () => (await iteration()) >= 3, { timeout: 90000, what: 'iteration 3 on the page' });
+    const seen = await iteration();
+    await until(async () => (await iteration()) > seen, { timeout: 30000, what: 'the count moving' });
+    assert.strictEqual(await runState(page), 'running');
+    await page.locator('#stop-run').click();
+    await page.locator('dialog[open] button', { hasText: 'Stop training' }).click();
+    assert.strictEqual(await live.exited, 0, live.log.slice(-2000));
+    await until(async () => (await runState(page)) === 'stopped', { timeout: 30000, what: 'the stopped state' });
+    await page.locator('#checkpoints .ckpt').first().waitFor();
+    await shot(page, 'dashboard-cli-stopped');
+    assert.deepStrictEqual(page.errors, []);
+  });
+});
