@@ -61,15 +61,18 @@ export async function loadNetwork(runId, backend, checkpoint) {
   if (!res.ok) throw new Error(`The ONNX export failed: ${(await res.json().catch(() => null))?.error || res.statusText}`);
   const bytes = new Uint8Array(await res.arrayBuffer());
   const make = (b) => {
-    if (b.name === 'wasm') ort.env.wasm.numThreads = b.threads;
+    // In a worker of its own (the proxy): the page stays responsive while a frame is computed.
+    // (Taken on the first session only: the WebAssembly backend starts once per page.)
+    if (b.name === 'wasm') Object.assign(ort.env.wasm, { numThreads: b.threads, proxy: true });
     return ort.InferenceSession.create(bytes, { executionProviders: [b.name], graphOptimizationLevel: 'all' });
   };
+  const size = bytes.length; // (the proxy takes the bytes: they are empty here afterwards)
   try {
-    return { ort, session: await make(backend), backend, bytes: bytes.length };
+    return { ort, session: await make(backend), backend, bytes: size };
   } catch (err) {
     if (backend.name !== 'webgpu') throw err;
     const wasm = wasmBackend(`WebGPU could not load the network (${err.message})`);
-    return { ort, session: await make(wasm), backend: wasm, bytes: bytes.length };
+    return { ort, session: await make(wasm), backend: wasm, bytes: size };
   }
 }
 

@@ -1,7 +1,8 @@
 // One Live frame through the network: pixels into its planar float32 inputs, the session run,
 // its output back into pixels. Stylization takes a picture (a canvas drawn from the source),
 // the noise of a seed and the noise factor; synthesis takes one flowing noise per scale.
-// Each frame's tensors stay readable in `last` (the test checks them against PyTorch).
+// Each frame's tensors stay readable in `last` (the test checks them against PyTorch). The inputs
+// given to a run are its own copies: the WebAssembly backend's worker takes (transfers) them.
 import { FlowingNoise, uniformNoise } from './live-noise.js';
 
 // RGBA bytes -> 3 planes of w*h values in [0, 1] (the export's NCHW image).
@@ -57,13 +58,14 @@ export class Stylizer {
     const image = toPlanes(ctx.getImageData(0, 0, w, h).data, w * h, new Float32Array(3 * w * h));
     const noise = this.noiseOf(seed, w * h);
     const t1 = performance.now();
+    this.last = { w, h, seed, factor, mirror, image: image.slice(), noise, output: null };
     const result = await this.session.run({
       image: new ort.Tensor('float32', image, [1, 3, h, w]),
-      noise: new ort.Tensor('float32', noise, [1, 3, h, w]),
+      noise: new ort.Tensor('float32', noise.slice(), [1, 3, h, w]),
       noise_factor: new ort.Tensor('float32', new Float32Array([factor]), []),
     });
     const output = result.output.data;
-    this.last = { w, h, seed, factor, image, noise, output };
+    this.last.output = output;
     return { output, w, h, ms: { grab: t1 - t0, network: performance.now() - t1 } };
   }
 }
@@ -90,7 +92,7 @@ export class Synthesizer {
     const feeds = {};
     let at = 0;
     for (const { name, dims, count } of this.shapes(w, h)) {
-      feeds[name] = new this.ort.Tensor('float32', noise.subarray(at, at + count), dims);
+      feeds[name] = new this.ort.Tensor('float32', noise.slice(at, at + count), dims);
       at += count;
     }
     const t1 = performance.now();

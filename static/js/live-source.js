@@ -4,6 +4,9 @@
 
 // The webcam (getUserMedia), in a playing <video>.
 export async function cameraSource() {
+  if (!isSecureContext) {
+    throw new Error(`Browsers give a camera only to secure pages (https, or http://localhost), and ${location.origin} is not one. Choose a photo or a video instead.`);
+  }
   if (!navigator.mediaDevices?.getUserMedia) {
     throw new Error('This browser gives this page no camera (no getUserMedia). Choose a photo or a video instead.');
   }

@@ -160,7 +160,10 @@ function step(s, dt) {
 function show(s, { output, w, h }) {
   const { canvas } = s.ui;
   const n = s.runner instanceof Synthesizer && s.ui.tiled.input.checked ? 2 : 1;
-  if (canvas.width !== n * w || canvas.height !== n * h) [canvas.width, canvas.height] = [n * w, n * h];
+  if (canvas.width !== n * w || canvas.height !== n * h) {
+    [canvas.width, canvas.height] = [n * w, n * h];
+    canvas.style.setProperty('--aspect', w / h);
+  }
   const image = toImageData(output, w, h);
   const ctx = canvas.getContext('2d');
   for (let i = 0; i < n * n; i++) ctx.putImageData(image, (i % n) * w, Math.floor(i / n) * h);
