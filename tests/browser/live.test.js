@@ -67,12 +67,16 @@ g = load_generator(r['model'], 'stylize')
 with torch.no_grad():
     noise_t = torch.from_numpy(noise)
     want = g(torch.from_numpy(t['image'].copy()), noise=r['factor'], noises=branch_noise(g, noise_t)).numpy()
-print(json.dumps({'noise': float(np.abs(noise - t['noise']).max()), 'output': float(np.abs(want - t['output']).max())}))
+# The image input is the photo (RGB, in order) at the frame's size: resampling filters differ, a channel swap would not.
+from PIL import Image
+photo = np.asarray(Image.open(r['photo']).convert('RGB').resize((r['w'], r['h']), Image.BILINEAR), np.float32).transpose(2, 0, 1) / 255
+print(json.dumps({'noise': float(np.abs(noise - t['noise']).max()), 'output': float(np.abs(want - t['output']).max()),
+                  'photo': float(np.abs(photo - t['image'][0]).mean())}))
 `;
 
-async function pytorchParity(tmp, model, frame) {
+async function pytorchParity(tmp, model, photo, frame) {
   const file = path.join(tmp, 'frame.json');
-  fs.writeFileSync(file, JSON.stringify({ ...frame, model }));
+  fs.writeFileSync(file, JSON.stringify({ ...frame, model, photo }));
   return JSON.parse(await python(['-c', PARITY, file]));
 }
 
@@ -184,11 +188,26 @@ test('Live: the network in the page on a photo, the fake camera and flowing nois
 
   await t.test('parity: the page computes what PyTorch computes for its image and noise, within 1e-3', async () => {
     await page.locator('#live-noise').fill('1.5');
-    const f = await nextFrame(page, await frameOf(page), (x) => x.factor === 1.5);
-    const got = await pytorchParity(tmp, path.join(tmp, 'runs', styl, 'model.pth'), f);
-    t.diagnostic(`largest difference from PyTorch: ${got.output.toExponential(2)} (noise: ${got.noise})`);
+    await nextFrame(page, await frameOf(page), (x) => x.factor === 1.5);
+    await page.locator('#live-pause').click();
+    const f = await frameOf(page);
+    // What the canvas shows is that output, in 8 bits.
+    const shown = await page.locator('#live-canvas').evaluate((canvas) => {
+      const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      const { output, w, h } = canvas.tnFrame;
+      let worst = 0;
+      for (let i = 0; i < w * h; i++) {
+        for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(px[4 * i + c] - Math.min(255, Math.max(0, output[c * w * h + i] * 255))));
+      }
+      return worst;
+    });
+    await page.locator('#live-pause').click();
+    assert.ok(shown <= 0.5 + 1e-6, `the canvas is ${shown} levels from the output`);
+    const got = await pytorchParity(tmp, path.join(tmp, 'runs', styl, 'model.pth'), path.join(data, 'photo_00.png'), f);
+    t.diagnostic(`largest difference from PyTorch: ${got.output.toExponential(2)} (noise: ${got.noise}; image from the photo: ${got.photo.toFixed(4)} on average)`);
     assert.strictEqual(got.noise, 0, 'the page draws the seed\'s noise as Python does');
     assert.ok(got.output < 1e-3, `the output differs from PyTorch's by ${got.output}`);
+    assert.ok(got.photo < 0.02, `the page's image input is ${got.photo} from the photo on average`);
   });
 
   await t.test('Snapshot is a PNG of the shown size; Record a WebM', async () => {
