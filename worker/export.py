@@ -149,6 +149,16 @@ def _runner(fmt: str, data: bytes, names: list[str]):
     return run
 
 
+def _run_checked(run, h: int, w: int, *inputs):
+    """run(*inputs); an exported model that refuses a check size (a pt2 program's shape checks) is a
+    mismatch, reported as one, not a traceback."""
+    try:
+        return run(*inputs)
+    except Exception as e:  # each runtime raises its own kind
+        raise ExportMismatch(f'the exported model failed on a {h}x{w} input ({str(e)[:300]}): not written. '
+                             'Please report this with the model.') from e
+
+
 def worst_difference(generator, fmt: str, data: bytes) -> float:
     """The largest difference between the exported model and PyTorch on the check images."""
     if isinstance(generator, SynthesisGenerator):
@@ -161,7 +171,7 @@ def worst_difference(generator, fmt: str, data: bytes) -> float:
         for k in (0.0, 1.0):
             with torch.no_grad():
                 expected = generator(image, noise=k, noises=branch_noise(generator, noise)).numpy()
-            got = run(image, noise, k)
+            got = _run_checked(run, h, w, image, noise, k)
             if got.shape != expected.shape:
                 raise ExportMismatch(f'the exported model gave shape {got.shape} for {expected.shape}')
             worst = max(worst, float(np.abs(got - expected).max()))
@@ -176,7 +186,7 @@ def _worst_synthesis(generator, run) -> float:
         noises = generator.draw_noise(b, h, w, rng, device='cpu')
         with torch.no_grad():
             expected = generator(noises).numpy()
-        got = run(*noises)
+        got = _run_checked(run, h, w, *noises)
         if got.shape != expected.shape:
             raise ExportMismatch(f'the exported model gave shape {got.shape} for {expected.shape}')
         worst = max(worst, float(np.abs(got - expected).max()))
