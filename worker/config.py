@@ -2,8 +2,11 @@
 
 Every setting (name, type, default, bounds, whether a resume may change it) is defined once, in
 settings.json, which Node also serves to the wizard; this module builds argparse and the checks
-from it. `settings()` gives what the user asked for; the trainer adds what it derived (the
-device, versions, dataset counts, the calibrated style scale) under config['derived'].
+from it. Every way of starting a run goes through `validate()`: the command line (argparse has
+typed the flags), the worker service and the sweep (JSON dicts), and a run folder the service
+prepared (`--run DIR`: its request.json). It gives the run's complete config; the trainer adds
+what it derived (the device, versions, dataset counts, the calibrated style scale) under
+config['derived'].
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ MODE_DEFAULTS = {mode: d for mode, d in _FILE['mode_defaults'].items() if not mo
 RESUMABLE = tuple(k for k, s in SCHEMA.items() if s.get('resumable'))
 # Flags that are not settings: where the run goes, and what it resumes.
 RUN_FLAGS = ('out', 'resume')
+REQUEST = 'request.json'  # a run folder's settings as the web app asked for them (README: The run folder)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,6 +85,7 @@ def parser(raise_errors: bool = False) -> _Parser:
     p.add_argument('--out', help='run folder (default: runs/<time>-<texture>)')
     p.add_argument('--resume', metavar='RUN_DIR_OR_CHECKPOINT',
                    help='continue a run from its latest (or the given) checkpoint')
+    p.add_argument('--run', metavar='RUN_DIR', help=f'train the run the web app prepared in RUN_DIR (its {REQUEST})')
     return p
 
 
@@ -89,32 +94,96 @@ def parse_args(argv=None, raise_errors: bool = False) -> dict:
     return vars(parser(raise_errors).parse_args(argv))
 
 
-def argv_from_config(config: dict) -> list[str]:
-    """Trainer flags for a settings dict (what the worker service's start_run receives),
-    checked exactly as the command line checks them. Raises UsageError."""
+def to_argv(config: dict) -> list[str]:
+    """The trainer's command line for a settings dict (the sweep starts its trainers with it)."""
     argv = []
     for key, value in config.items():
-        if key not in SCHEMA and key not in RUN_FLAGS:
-            raise UsageError(f'unknown setting {key!r}')
         if isinstance(value, bool):
             argv += [f'--{key}'] if value else []
         elif isinstance(value, (list, tuple)):  # --key=value: a value may start with '-'
             argv.append(f'--{key}=' + ','.join(str(v) for v in value))
         elif value is not None:
             argv.append(f'--{key}={value}')
-    settings(parse_args(argv, raise_errors=True))
     return argv
+
+
+_KINDS = {'flag': 'true or false', 'choice': 'one of {choices}', 'int': 'a whole number', 'float': 'a number',
+          'floats': 'a list of numbers', 'scale': 'auto or a positive number', 'text': 'a text', 'path': 'a path'}
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def typed(key: str, value):
+    """One setting of a JSON dict as the command line would have typed it, or UsageError. A text
+    is read as the command line reads its flag ("256" is 256)."""
+    spec = SCHEMA[key]
+    kind = spec['type']
+    try:
+        if isinstance(value, str) and kind not in ('text', 'path', 'choice', 'flag'):
+            value = TYPES[kind](value)
+    except (ValueError, argparse.ArgumentTypeError):
+        pass  # refused below, with the value as given
+    ok = {'flag': lambda v: isinstance(v, bool), 'choice': lambda v: v in spec.get('choices', ()),
+          'int': lambda v: _is_number(v) and float(v).is_integer(), 'float': _is_number,
+          'floats': lambda v: isinstance(v, list) and all(map(_is_number, v)),
+          'scale': lambda v: v == 'auto' or _is_number(v) and v > 0,
+          'text': lambda v: isinstance(v, str), 'path': lambda v: isinstance(v, str)}[kind]
+    if not ok(value):
+        what = _KINDS[kind].format(choices=', '.join(spec.get('choices', ())))
+        raise UsageError(f'--{key} must be {what}, not {value!r}')
+    if kind == 'int':
+        return int(value)
+    if kind == 'float' or kind == 'scale' and value != 'auto':
+        return float(value)
+    return [float(v) for v in value] if kind == 'floats' else value
+
+
+def validate(config: dict) -> tuple[dict, dict | None]:
+    """A run's settings, checked once, however they came: the run's complete config, and the
+    checkpoint record when it resumes. Raises UsageError saying what to change."""
+    args = {}
+    for key, value in config.items():
+        if key in RUN_FLAGS:
+            if value is not None:
+                args[key] = str(value)
+        elif key not in SCHEMA:
+            raise UsageError(f'unknown setting {key!r}')
+        elif value is not None:
+            args[key] = typed(key, value)
+    return settings(args)
+
+
+def from_request(run_dir) -> tuple[dict, dict | None]:
+    """`--run DIR`: the settings of a run the web app prepared, from its request.json: what was
+    asked for, or for a continued run the checkpoint and what a resume may change."""
+    run_dir = Path(run_dir)
+    try:
+        request = json.loads((run_dir / REQUEST).read_text())
+    except (OSError, ValueError) as e:
+        raise UsageError(f'--run {run_dir}: its {REQUEST} cannot be read ({e}); give a run folder the web app '
+                         'made, or the settings as flags') from None
+    if 'resume_from' in request:
+        config = {k: v for k, v in request['config'].items() if k in RESUMABLE}
+        config['resume'] = request['resume_from']['checkpoint']
+    else:
+        config = {**request['config'], 'texture': request['texture_path']}
+    return validate({**config, 'out': str(run_dir)})
+
+
+def in_bounds(key: str, value):
+    spec = SCHEMA[key]
+    for v in value if isinstance(value, list) else [value]:
+        if not math.isfinite(v) or v < spec['min'] or v > spec['max']:
+            raise UsageError(f'--{key} must be between {spec["min"]:g} and {spec["max"]:g}, not {v:g}')
 
 
 def check(config: dict):
     """The bounds of settings.json, and the rules bounds cannot say."""
     for key, spec in SCHEMA.items():
-        value = config.get(key)
-        if value is None or spec['type'] not in ('int', 'float', 'floats'):
-            continue
-        for v in value if isinstance(value, list) else [value]:
-            if not math.isfinite(v) or v < spec['min'] or v > spec['max']:
-                raise UsageError(f'--{key} must be between {spec["min"]:g} and {spec["max"]:g}, not {v:g}')
+        if config.get(key) is not None and spec['type'] in ('int', 'float', 'floats'):
+            in_bounds(key, config[key])
     want = len(SCHEMA['style_weights']['labels'])
     if len(config['style_weights']) != want:
         raise UsageError(f'--style_weights needs {want} numbers ({", ".join(SCHEMA["style_weights"]["labels"])}), '

@@ -105,10 +105,11 @@ def create_service(runs_dir, uploads_dir, token: str):
     @app.get('/files/<run_id>/<path:sub>')
     def run_file(run_id, sub):
         require_token()
-        if not RUN_ID.match(run_id) or run_id not in manager.runs:
+        run = manager.runs.get(run_id) if RUN_ID.match(run_id) else None
+        if run is None:
             abort(404)
         # send_from_directory refuses anything that resolves outside the run folder
-        return send_from_directory(manager.runs_dir / run_id, sub, as_attachment=sub.endswith('.pth'))
+        return send_from_directory(run.folder, sub, as_attachment=sub.endswith('.pth'))
 
     @app.get('/videos/<job_id>')
     def video_file(job_id):

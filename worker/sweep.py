@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import REPO
 from .atomic import write_json
-from .config import SCHEMA, SWEEP_VALUES, argv_from_config, parse_args, settings
+from .config import SCHEMA, SWEEP_VALUES, parse_args, to_argv, validate
 from .errors import UsageError
 
 log = logging.getLogger('tn.sweep')
@@ -67,7 +67,7 @@ def variants(config: dict, key: str, values: list) -> list[dict]:
     out = []
     for value in values:
         variant = {**config, key: value}
-        argv_from_config(variant)
+        validate(variant)
         out.append(variant)
     return out
 
@@ -96,7 +96,7 @@ def plan(argv) -> tuple[dict, list[dict], Path, int]:
     if '--out' in trainer_argv or '--resume' in trainer_argv or any(a.startswith(('--out=', '--resume=')) for a in trainer_argv):
         raise UsageError('a sweep places its runs itself: give --sweep_dir, not --out or --resume')
     asked = parse_args(trainer_argv, raise_errors=True)
-    settings(asked)  # the trainer's own checks, before anything is written
+    validate(asked)  # the trainer's own checks, before anything is written
     configs = variants(asked, key, values)
     folder = Path(ours.sweep_dir or REPO / 'runs' / f'sweep-{datetime.now():%Y%m%d-%H%M%S}-{key}')
     if (folder / 'sweep.json').exists():
@@ -124,7 +124,7 @@ def run_all(configs: list[dict], parallel: int) -> list[int]:
                 slot = len(running)
                 env['CUDA_VISIBLE_DEVICES'] = gpus[slot] if slot < len(gpus) and gpus[slot] else str(slot)
             log.info('run %d of %d: %s', i + 1, len(configs), config['out'])
-            running[i] = subprocess.Popen([sys.executable, '-m', 'worker.train', *argv_from_config(config)],
+            running[i] = subprocess.Popen([sys.executable, '-m', 'worker.train', *to_argv(config)],
                                           cwd=REPO, env=env)
         for i, proc in list(running.items()):
             if proc.poll() is not None:

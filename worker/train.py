@@ -35,7 +35,7 @@ from models.vgg import VGGWeightsUnavailable, load_vgg19
 from . import checkpoint as ckpt
 from . import malloc, trainer_lock
 from .atomic import DISK_FULL, write_json
-from .config import default_workers, parse_args, settings
+from .config import default_workers, from_request, parse_args, validate
 from .errors import RunFolderTaken, UsageError
 from .data import (ContentDataset, DatasetError, IterationSampler, NoiseStream, Scan, load_crop,
                    resolve_data_dir, resolve_texture, scan_folder)
@@ -583,7 +583,14 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(message)s', datefmt='%H:%M:%S')
     malloc.reuse_freed_memory()  # every step allocates the same tensors: keep them (1.2x on the CPU here)
     try:
-        config, record = settings(parse_args(argv))
+        args = parse_args(argv)
+        if 'run' in args:
+            if len(args) > 1:
+                raise UsageError('--run takes the settings from the run folder: give no other flag with it')
+            config = {'out': args['run']}  # where an error is recorded, until the settings are read
+            config, record = from_request(args['run'])
+        else:
+            config, record = validate(args)
         return train(config, record)
     except RunFolderTaken as e:  # another run's folder: nothing of ours goes there
         log.error('%s', e)

@@ -89,7 +89,7 @@ function compare(container, selectRuns, describe) {
           renderGrid();
         } else if (event) {
           chart.add(run.id, event);
-          if (event.type === 'iteration' && event.iteration > (latest.get(run.id) || 0)) {
+          if (event.type === 'iteration') { // once each, in order: socket.js sees to it
             latest.set(run.id, event.iteration);
             updateCounter(run.id);
           }
@@ -98,9 +98,9 @@ function compare(container, selectRuns, describe) {
     }));
   }
 
-  // The row's counter moves with the run's events (its RunInfo comes only with state changes),
-  // in place: rebuilding the row would fetch its pictures again.
-  const counterText = (run) => ` ${int(Math.max(run.iteration || 0, latest.get(run.id) || 0))} / ${int(run.iterations)}`;
+  // The row's counter moves with the run's events, in place: rebuilding the row would fetch its
+  // pictures again.
+  const counterText = (run) => ` ${int(latest.get(run.id) || 0)} / ${int(run.iterations)}`;
   function updateCounter(id) {
     const el = counters.get(id);
     const run = runs.find((r) => r.id === id);

@@ -283,7 +283,7 @@ export function dashboardView(container, { id }) {
   function renderProgress() {
     const s = state();
     const total = run?.iterations || 0;
-    const it = Math.max(ev.lastIteration?.iteration || 0, run?.iteration || 0);
+    const it = ev.lastIteration?.iteration || 0; // the events alone: the RunInfo's count lags them
     const frac = s === 'done' ? 1 : total ? Math.min(1, it / total) : 0;
     bar.style.width = `${(frac * 100).toFixed(2)}%`;
     barWrap.setAttribute('aria-valuenow', String(Math.round(frac * 100)));
@@ -293,7 +293,7 @@ export function dashboardView(container, { id }) {
     // A continued run's record starts with its source's iterations: their rate and ETA were the
     // source's, so only its own events (and, before them, nothing) say how fast it goes.
     const borrowed = Boolean(run?.resumed_from) && !ev.ownFirst;
-    const info = borrowed ? null : ev.lastIteration || run;
+    const info = borrowed ? null : ev.lastIteration;
     // An ended run: its average over its own training (not the last instant's rate).
     const average = isEnded(s) ? averageSpeed() : null;
     const speed = average ?? itPerS({ images_per_s: info?.images_per_s, config: run?.config || {} });
@@ -309,7 +309,7 @@ export function dashboardView(container, { id }) {
     sElapsed.value.textContent = elapsed !== null ? duration(elapsed) : '–';
     const etaText = { done: 'finished', stopped: 'stopped', stopping: 'stopping…', queued: 'waiting' };
     sEta.value.textContent = s === 'running' ? (eta !== null ? duration(eta) : 'estimating…') : etaText[s] || '–';
-    const losses = ev.lastIteration || run?.losses;
+    const losses = ev.lastIteration;
     sLoss.value.textContent = losses ? loss(losses.total) : '–';
   }
 

@@ -11,7 +11,7 @@ import { promptDialog } from './confirm.js';
 import { settingsSchema } from './protocol.js';
 import { navigate } from './router.js';
 
-const POLL_MS = 3000;
+const TICK_MS = 1000;
 
 // What the list says when it is next shown (a run deleted on its dashboard): one message, once.
 let flash = null;
@@ -44,7 +44,7 @@ function card(run, selected, onSelect, onRename) {
     reason: h('p', { class: 'run-reason small', hidden: true }),
     bar: h('div', { class: 'bar-fill' }),
     barWrap: null,
-    iters: h('dd', {}),
+    iters: h('dd', { class: 'run-iters' }),
     losses: h('dd', { class: 'num' }),
     parts: h('p', { class: 'run-parts muted num' }),
     time: h('dd', {}),
@@ -258,11 +258,11 @@ export function runsView(container) {
   const off = store.onRuns(render);
   render();
   if (store.runsLoaded().loaded) store.refreshRuns(); // else the first load is on its way
-  // run_state says when a run changes state; its iteration count moves between those, so the
-  // list is refreshed while anything is active (and durations tick).
+  // Progress comes as run_state messages (a running run's, about once a second); only the
+  // durations of active runs tick here.
   const timer = setInterval(() => {
-    if (store.allRuns().some((r) => isActive(r.state)) && !document.hidden) store.refreshRuns();
-  }, POLL_MS);
+    if (store.allRuns().some((r) => isActive(r.state)) && !document.hidden) render();
+  }, TICK_MS);
   return () => {
     off();
     clearInterval(timer);

@@ -66,7 +66,18 @@ test('runs trained from the command line, in the web app', { timeout: 300000 }, 
     const live = train(['--data_dir', data, '--texture', texture, '--out', path.join(runs, 'stripes-live'), '--iterations', '100000']);
     t.after(() => live.kill('SIGKILL'));
     await page.goto(`${url}/#/`);
-    await page.locator('.run-card[data-run="stripes-live"]').waitFor({ timeout: 60000 });
+    const card = page.locator('.run-card[data-run="stripes-live"]');
+    await card.waitFor({ timeout: 60000 });
+    // The card's count moves with the run_state messages: the list is not fetched again.
+    let fetches = 0;
+    const count = (request) => { if (new URL(request.url()).pathname === '/api/runs') fetches += 1; };
+    page.on('request', count);
+    const counter = async () => Number(((await card.locator('.run-iters').textContent()) || '0').split('/')[0].replace(/\D/g, '') || 0);
+    await until(async () => (await counter()) >= 2, { timeout: 90000, what: 'the card counting' });
+    const before = await counter();
+    await until(async () => (await counter()) > before, { timeout: 30000, what: 'the card count moving' });
+    page.off('request', count);
+    assert.strictEqual(fetches, 0, 'the runs list was fetched again');
     await page.goto(`${url}/#/runs/stripes-live`);
     const progress = page.locator('#progress-text');
     const iteration = async () => Number(((await progress.textContent()) || '').match(/Iteration ([\d,]+)/)?.[1]?.replace(/,/g, '') || 0);

@@ -18,6 +18,8 @@ from worker import trainer_lock
 CLI = ['--iterations', 6, '--checkpoint_every', 3, '--preview_every', 3, '--device', 'cpu', *TINY]
 # What differs between two summaries of the same run, by construction: when each was made.
 MADE = ('rev',)
+# What a RunInfo sent for progress alone changes.
+PROGRESS = ('rev', 'iteration', 'losses', 'images_per_s', 'eta_s', 'latest_preview')
 
 
 def cli_trainer(photos, texture, out, *extra):
@@ -43,6 +45,8 @@ def service(tmp_path):
 def test_command_line_runs_are_listed_followed_live_and_usable(service, photos, texture, request):
     done = service.runs / 'cli-done'
     train_cli('--data_dir', photos, '--texture', texture, '--out', done, *CLI)
+    arrivals = []  # (when, RunInfo): the run_state messages
+    service.sio.on('run_state', lambda d: arrivals.append((time.monotonic(), d['run'])))
     live = service.runs / 'cli-live'
     proc = cli_trainer(photos, texture, live, '--iterations', 100000)
     request.addfinalizer(proc.kill)
@@ -58,6 +62,13 @@ def test_command_line_runs_are_listed_followed_live_and_usable(service, photos, 
     # The live one streams its iterations as the service's own runs do, and can be stopped.
     service.wait(lambda: any(e['run'] == 'cli-live' and e['event']['type'] == 'iteration' for e in service.events))
     assert state(service, 'cli-live')['state'] == 'running'
+    # Its progress reaches pages that list runs as RunInfos, at most about once a second.
+    service.wait(lambda: len({i['iteration'] for t, i in arrivals if i['id'] == 'cli-live'}) >= 4, timeout=120)
+    infos = [(t, i) for t, i in arrivals if i['id'] == 'cli-live']
+    assert [i['iteration'] for t, i in infos] == sorted(i['iteration'] for t, i in infos)
+    facts = lambda info: {k: v for k, v in info.items() if k not in PROGRESS}  # noqa: E731
+    progress_only = [b[0] - a[0] for a, b in zip(infos, infos[1:]) if facts(a[1]) == facts(b[1])]
+    assert progress_only and min(progress_only) > 0.8, progress_only
     assert not service.call('delete_run', {'run': 'cli-live'})['ok']
     assert service.call('stop_run', {'run': 'cli-live'})['ok']
     assert proc.wait(timeout=120) == 0, proc.stderr.read()[-2000:]
@@ -87,10 +98,14 @@ def test_a_folder_that_cannot_be_read_is_listed_with_its_reason_and_hides_nothin
     shutil.copytree(runs / 'good', runs / 'broken')
     (runs / 'broken' / 'config.json').write_text('{"texture": ')  # cut off mid-write by hand
     (runs / 'notes').mkdir()  # not a run: ignored
+    shutil.copytree(runs / 'good', runs / 'edited')  # lines that are JSON but not our events
+    with open(runs / 'edited' / 'events.jsonl', 'a') as f:
+        f.write('["not", "an", "event"]\n{"no": "type"}\n{"type": "iteration"}\n')
     service = Service(tmp_path)
     try:
         listed = {r['id']: r for r in service.call('list_runs')['runs']}
-        assert set(listed) == {'good', 'broken'}
+        assert set(listed) == {'good', 'broken', 'edited'}
+        assert listed['edited']['state'] == 'done' and listed['edited']['iteration'] == 6
         assert listed['good']['state'] == 'done'
         assert listed['broken']['state'] == 'failed'
         assert listed['broken']['error'].startswith('This run folder cannot be read: its config.json cannot be read')
@@ -157,3 +172,22 @@ def test_a_second_trainer_cannot_take_a_folder_a_trainer_is_writing(tmp_path, ph
     assert proc.wait(timeout=120) == 0
     assert trainer_lock.holder(run) is None  # the kernel let go with the process
     assert json.loads((run / 'config.json').read_text())['iterations'] == 100000
+
+
+def test_a_sweep_from_the_command_line_is_listed_as_a_sweep(service, photos, texture):
+    folder = service.runs / 'sweep-cli'
+    r = subprocess.run([sys.executable, '-m', 'worker.sweep', '--set', 'content_weight=250,4000', '--sweep_dir', folder,
+                        '--data_dir', photos, '--texture', texture, *map(str, CLI), '--iterations', '3'],
+                       cwd=REPO, capture_output=True, text=True, timeout=600, env=dict(os.environ, OMP_NUM_THREADS='1'))
+    assert r.returncode == 0, r.stderr[-2000:]
+    ids = ['sweep-cli.content_weight-250', 'sweep-cli.content_weight-4000']
+    service.wait(lambda: set(ids) <= {i['id'] for i in service.call('list_runs')['runs']})
+    infos = [state(service, i) for i in ids]
+    assert [i['state'] for i in infos] == ['done', 'done']
+    assert [i['config']['content_weight'] for i in infos] == [250, 4000]
+    assert [i['sweep'] for i in infos] == [{'id': 'sweep-cli', 'name': 'content_weight', 'setting': 'content_weight',
+                                            'values': [250.0, 4000.0], 'value': v, 'index': n}
+                                           for n, v in enumerate([250.0, 4000.0])]
+    out = service.call('stylize', {'run': ids[1], 'image': (photos / 'photo_00.jpg').read_bytes(), 'noise': 0})
+    assert out['ok'], out
+    assert service.call('delete_run', {'run': ids[0]})['ok'] and not (folder / 'content_weight=250').exists()

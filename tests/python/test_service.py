@@ -124,7 +124,7 @@ def test_bad_settings_are_refused_with_a_reason(service, photos, tmp_path):
     cases = [({'data_dir': str(tmp_path / 'nope')}, 'does not exist'),
              ({'data_dir': str(photos), 'iterations': 0}, 'must be between 1 and'),
              ({'data_dir': str(photos), 'texture': '../../etc/passwd'}, 'built-in texture'),
-             ({'data_dir': str(photos), 'norm': 'group'}, 'invalid choice'),
+             ({'data_dir': str(photos), 'norm': 'group'}, "--norm must be one of instance, batch, not 'group'"),
              ({'data_dir': str(photos), 'rm -rf': 1}, 'unknown setting')]
     for change, message in cases:
         r = service.call('start_run', {'config': {**RUN, **change}})
