@@ -390,13 +390,14 @@ describe('HTTP API', () => {
     assert.strictEqual((await t.api('POST', '/api/datasets/scan', {})).status, 400);
   });
 
-  it('exports the model as ONNX and TorchScript, and refuses an unknown format or checkpoint', async () => {
+  it('exports the model as ONNX, pt2 and TorchScript, and refuses an unknown format or checkpoint', async () => {
     // What each export computes is the asked-for model's network: run by its own runtime on a
     // photo and noise, it gives what PyTorch gives with the weights of that file, not another's.
     const runDir = path.join(ws.runs, run.id);
     const model = path.join(runDir, 'model.pth');
     const checkpoint = path.join(runDir, 'checkpoints', 'iter_0000005.pth');
-    for (const [format, ext, query, file, other] of [['onnx', '.onnx', '', model, checkpoint], ['torchscript', '.pt', '', model, checkpoint],
+    for (const [format, ext, query, file, other] of [['onnx', '.onnx', '', model, checkpoint], ['pt2', '.pt2', '', model, checkpoint],
+      ['torchscript', '.pt', '', model, checkpoint],
       ['onnx', '.onnx', '&checkpoint=iter_0000005.pth', checkpoint, model]]) {
       const res = await fetch(`${t.url}/api/runs/${run.id}/export?format=${format}${query}`);
       assert.strictEqual(res.status, 200, await res.clone().text());

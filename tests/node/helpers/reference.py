@@ -106,7 +106,7 @@ def k_export(r):
         session = onnxruntime.InferenceSession(data, providers=['CPUExecutionProvider'])
         got = session.run(None, {'image': image.numpy(), 'noise': noise.numpy(), 'noise_factor': np.array(k, dtype=np.float32)})[0]
     else:
-        module = torch.jit.load(r['file'], map_location='cpu')
+        module = torch.export.load(r['file']).module() if r['format'] == 'pt2' else torch.jit.load(r['file'], map_location='cpu')
         with torch.no_grad():
             got = module(image, noise, torch.tensor(k)).numpy()
     diffs = []
