@@ -64,7 +64,7 @@ test('a sweep from the wizard, compared side by side; use a checkpoint; the nois
   });
 
   let runId = null;
-  await t.test('a cell opens large; "Use this one" makes its checkpoint the downloaded model; ONNX export', async () => {
+  await t.test('a cell opens large; "Use this one" makes its checkpoint the downloaded model; ONNX and PT2 exports', async () => {
     const cell = rows(page).nth(1).locator('.cmp-open').first();
     runId = await cell.getAttribute('data-run');
     await cell.click();
@@ -94,6 +94,23 @@ x = np.random.rand(1, 3, 45, 61).astype(np.float32)
 out = s.run(None, {'image': x, 'noise': np.random.rand(1, 3, 45, 61).astype(np.float32), 'noise_factor': np.array(1, np.float32)})[0]
 print(out.shape, bool(np.isfinite(out).all()))`, onnx], { cwd: ROOT }).toString().trim();
     assert.strictEqual(ran, '(1, 3, 45, 61) True');
+    // And as a torch.export program (the row's PT2 link), which computes what that checkpoint does.
+    // Not download(): its 30 s default is less than a pt2 export takes (a minute of CPU, the trace).
+    const pt2 = path.join(tmp, 'downloaded-model.pt2');
+    const [pt2File] = await Promise.all([view.waitForEvent('download', { timeout: 600000 }), view.locator('#export-pt2').click()]);
+    assert.strictEqual(pt2File.suggestedFilename(), `${runId}-model.pt2`);
+    fs.copyFileSync(await pt2File.path(), pt2);
+    const pt2Ran = execFileSync(path.join(ROOT, '.venv', 'bin', 'python'), ['-c', `
+import sys, torch
+from models.portable import branch_noise
+from worker.checkpoint import load_generator
+g = load_generator(sys.argv[2])
+x, z = torch.rand(1, 3, 45, 61), torch.rand(1, 3, 45, 61)
+with torch.no_grad():
+    out = torch.export.load(sys.argv[1]).module()(x, z, torch.tensor(1.0))
+    print(tuple(out.shape), float((out - g(x, noise=1.0, noises=branch_noise(g, z))).abs().max()) < 1e-3)`,
+    pt2, path.join(tmp, 'runs', runId, 'checkpoints', 'iter_0000004.pth')], { cwd: ROOT }).toString().trim();
+    assert.strictEqual(pt2Ran, '(1, 3, 45, 61) True');
     await view.close();
     const same = execFileSync(path.join(ROOT, '.venv', 'bin', 'python'), ['-c', `
 import sys, torch
