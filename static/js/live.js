@@ -29,8 +29,9 @@ export function liveView(container, { id }) {
   const s = { id, destroyed: false, paused: false, seed: 0, phase: 0, frames: 0, source: null, runner: null, recording: null };
   const title = h('h1', {}, 'Live');
   const sub = h('p', { class: 'page-sub' }, 'The run’s network, running in this page.');
+  s.body = h('div', { class: 'live-page' });
   container.append(h('a', { class: 'back-link', href: `#/runs/${encodeURIComponent(id)}` }, icon('back', 16), 'Back to the run'),
-    h('div', { class: 'page-head' }, h('div', {}, title, sub)), s.body = h('div', { class: 'live-page' }));
+    h('div', { class: 'page-head' }, h('div', {}, title, sub)), s.body);
   start(s, title, sub).catch((err) => !s.destroyed && fail(s, err.message));
   return () => {
     s.destroyed = true;
@@ -71,7 +72,7 @@ async function fallbackPhoto(s, why) {
   notice(s, why);
   if (s.source) return;
   try {
-    await use(s, () => photoSource(runFile(s.id, 'previews/photos.png'), 'the run’s preview photos'));
+    await use(s, () => photoSource(runFile(s.id, 'previews/photos.png'), 'the run’s preview photos'), { unlessChosen: true });
   } catch { /* the placeholder says what to choose */ }
 }
 
@@ -92,9 +93,10 @@ function fail(s, message) {
   }
 }
 
-async function use(s, open) {
+// unlessChosen: the fallback, dropped if a source was chosen while it loaded.
+async function use(s, open, { unlessChosen = false } = {}) {
   const next = await open();
-  if (s.destroyed) return void next.stop();
+  if (s.destroyed || (unlessChosen && s.source)) return void next.stop();
   s.source?.stop();
   s.source = next;
   s.ui.mirror.input.disabled = next.kind !== 'camera';
