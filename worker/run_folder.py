@@ -107,6 +107,7 @@ class Run:
         self.slots: list = []
         self.stop_requested_at: float | None = None
         self.progress_sent = 0.0  # monotonic time of the last RunInfo sent for this run
+        self.inode = None  # of the events.jsonl read: a resume replaces the file
         self.offset = 0   # bytes of events.jsonl already relayed
         self.seq = 0      # lines of events.jsonl already relayed
         self.summary = {}
@@ -306,8 +307,12 @@ class Run:
     def read_new_events(self):
         """Complete lines appended to events.jsonl since the last call, as (seq, event)."""
         path = self.folder / EVENTS
+        relayed = 0  # lines already relayed, when the log has been replaced
         try:
             with open(path, 'rb') as f:
+                inode = os.fstat(f.fileno()).st_ino
+                if inode != self.inode:  # a new log (a --resume drops what followed its checkpoint): read anew
+                    relayed, self.inode, self.offset, self.seq, self.summary = self.seq, inode, 0, 0, {}
                 f.seek(self.offset)
                 data = f.read()
         except OSError:  # none yet, or unreadable: problem() says which
@@ -326,4 +331,4 @@ class Run:
                 pass  # not an event of ours (a folder copied in, edited by hand): relayed, not folded
             out.append((self.seq, event))
         self.offset += end
-        return out
+        return [(seq, event) for seq, event in out if seq > relayed]

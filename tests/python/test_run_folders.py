@@ -191,3 +191,25 @@ def test_a_sweep_from_the_command_line_is_listed_as_a_sweep(service, photos, tex
     out = service.call('stylize', {'run': ids[1], 'image': (photos / 'photo_00.jpg').read_bytes(), 'noise': 0})
     assert out['ok'], out
     assert service.call('delete_run', {'run': ids[0]})['ok'] and not (folder / 'content_weight=250').exists()
+
+
+def test_a_command_line_resume_of_a_listed_run_is_followed_in_its_own_folder(service, photos, texture):
+    """`--resume RUN_DIR` rewrites the run's log (what followed the checkpoint goes): the service
+    reads the new log, and its record of the run is the file's."""
+    run = service.runs / 'resumed'
+    train_cli('--data_dir', photos, '--texture', texture, '--out', run, *CLI)
+    service.wait(lambda: 'resumed' in {r['id'] for r in service.call('list_runs')['runs']})
+    assert state(service, 'resumed')['state'] == 'done'
+    train_cli('--resume', run, '--iterations', 9)
+    service.wait(lambda: state(service, 'resumed')['iteration'] == 9 and state(service, 'resumed')['state'] == 'done')
+    history = [h['event'] for h in service.call('history', {'run': 'resumed'})['events']]
+    assert history == events(run)
+    # What was relayed of the resumed training is the new log, line for line (seq: its line number).
+    relayed = [(e['seq'], e['event']) for e in service.events if e['run'] == 'resumed']
+    first_end = next(i for i, (_, e) in enumerate(relayed) if e['type'] == 'done')
+    resumed = relayed[first_end + 1:]
+    assert resumed and all(history[seq - 1] == event for seq, event in resumed), resumed[-3:]
+    assert [e['iteration'] for e in history if e['type'] == 'iteration'] == list(range(1, 10))
+    assert [e['type'] for e in history].count('done') == 1
+    info = state(service, 'resumed')
+    assert [c['iteration'] for c in info['checkpoints']] == [3, 6, 9] and info['iteration'] == 9
