@@ -43,6 +43,10 @@ export function openCell({ run, iteration, path, photo, photos, label }) {
     }
   });
 
+  // That checkpoint's network running in the page (Live), on the webcam, a photo or flowing noise.
+  const live = ckpt ? h('a', { class: 'btn btn-secondary', id: 'cell-live', href: `#/runs/${encodeURIComponent(run.id)}/live/${ckpt.iteration}`,
+    title: `Run the network of iteration ${int(ckpt.iteration)} in this page: webcam, photo or video` }, icon('play', 16), 'Live') : null;
+  live?.addEventListener('click', () => dialog.close()); // the Live view replaces the comparison
   const tex = textureName(run);
   const synthesis = runMode(run) === 'synthesis';
   const networks = { choices: () => (ckpt ? [{ value: fileName(ckpt.path), label: `Checkpoint at iteration ${int(ckpt.iteration)}` }] : []) };
@@ -60,7 +64,7 @@ export function openCell({ run, iteration, path, photo, photos, label }) {
       h('figure', {}, stripCrop(runFile(run.id, path), photo, photos, synthesis ? `The sample of seed ${photo} at iteration ${iteration}` : `Stylized at iteration ${iteration}`),
         h('figcaption', { class: 'muted small' }, synthesis ? `Sample, seed ${photo}, iteration ${int(iteration)}` : `Stylized, iteration ${int(iteration)}`)),
       h('figure', {}, h('div', { class: 'crop' }, h('img', { src: textureSrc(run), alt: `Texture: ${title(tex)}`, class: 'crop-fill' })), h('figcaption', { class: 'muted small' }, `Texture: ${title(tex)}`))),
-    h('div', { class: 'cell-use' }, use, h('p', { class: 'hint' }, useHint), status),
+    h('div', { class: 'cell-use' }, use, live, h('p', { class: 'hint' }, useHint), status),
     stylize.el,
     h('div', { class: 'dialog-actions' }, close));
   close.addEventListener('click', () => dialog.close());

@@ -17,16 +17,22 @@ import { FrameMeter } from './live-meter.js';
 // it), so each frame waits for the browser to paint it and to handle input before the next starts.
 const nextPaint = () => new Promise((r) => requestAnimationFrame(r));
 
-// The model Live loads: the run's model.pth, else its latest checkpoint (a run still training).
-function modelOf(run) {
+// The model Live loads: the checkpoint of that iteration when one is named, else the run's
+// model.pth, else its latest checkpoint (a run still training).
+function modelOf(run, iteration) {
+  if (iteration !== undefined) {
+    const chosen = run.checkpoints?.find((c) => String(c.iteration) === iteration);
+    if (!chosen) throw new Error(`This run has no checkpoint at iteration ${iteration}. Its dashboard lists the ones it has.`);
+    return { checkpoint: chosen.path.split('/').pop(), what: `its checkpoint at iteration ${chosen.iteration}` };
+  }
   if (run.model) return { checkpoint: null, what: 'its model' };
   const last = run.checkpoints?.at(-1);
   return last ? { checkpoint: last.path.split('/').pop(), what: `its checkpoint at iteration ${last.iteration}` } : null;
 }
 
-export function liveView(container, { id }) {
+export function liveView(container, { id, iteration }) {
   document.title = `Live · Run ${id} · TN Studio`;
-  const s = { id, destroyed: false, paused: false, seed: 0, phase: 0, frames: 0, source: null, runner: null, recording: null };
+  const s = { id, iteration, destroyed: false, paused: false, seed: 0, phase: 0, frames: 0, source: null, runner: null, recording: null };
   const title = h('h1', {}, 'Live');
   const sub = h('p', { class: 'page-sub' }, 'The run’s network, running in this page.');
   s.body = h('div', { class: 'live-page' });
@@ -50,7 +56,7 @@ async function start(s, title, sub) {
     : 'The run’s network, painting your webcam, a photo or a video in this page, frame after frame.';
   s.ui = liveLayout({ synthesis });
   s.body.append(s.ui.el);
-  const model = modelOf(run);
+  const model = modelOf(run, s.iteration);
   if (!model) throw new Error('This run has no model yet: Live needs its first checkpoint. Come back when the dashboard lists one.');
   s.ui.empty.textContent = `Loading the network (${model.what}, exported to ONNX)…`;
   const net = await loadNetwork(s.id, await chooseBackend(), model.checkpoint);

@@ -43,6 +43,7 @@ function boot() {
   route('/new', wizardView);
   route('/runs/:id', dashboardView);
   route('/runs/:id/live', liveView);
+  route('/runs/:id/live/:iteration', liveView); // a checkpoint's network (the comparison's cells)
   route('/sweeps/:id', sweepView);
   route('/compare/:ids', compareView);
   window.addEventListener('hashchange', markNav);

@@ -72,6 +72,8 @@ test('a sweep from the wizard, compared side by side; use a checkpoint; the nois
     await dialog.waitFor();
     assert.match(await dialog.locator('.cell-head').textContent(), /Content weight 1000.*Iteration 4/s);
     assert.strictEqual(await dialog.locator('.cell-figures img').count(), 3); // photo, stylized, texture
+    // Live with that checkpoint's network (tests/browser/live.test.js runs it).
+    assert.strictEqual(await dialog.locator('#cell-live').getAttribute('href'), `#/runs/${encodeURIComponent(runId)}/live/4`);
     await dialog.locator('#use-checkpoint').click();
     await until(async () => /iteration 4; the previous model is kept as model-iter_0000008\.pth/.test(await page.locator('#use-status').textContent()),
       { timeout: 30000, what: 'the model replaced' });

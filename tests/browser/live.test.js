@@ -271,5 +271,24 @@ test('Live: the network in the page on a photo, the fake camera and flowing nois
     await shot(page, 'live-synthesis-400');
     await assertNoOverflow(page);
     assert.deepStrictEqual(page.errors, []);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  await t.test('a checkpoint (the comparison cell\'s Live): that network runs, not the model', async () => {
+    await page.goto(`${server.url}/#/runs/${styl}/live/3`);
+    await page.locator('#live-backend[data-backend]').waitFor({ timeout: 120000 });
+    assert.match(await page.locator('#live-backend').textContent(), /its checkpoint at iteration 3\./);
+    await page.locator('#live-photo').setInputFiles(path.join(data, 'photo_00.png'));
+    await nextFrame(page, { frames: 0 }, (x) => x.h === 256, 'a frame of the photo');
+    await page.locator('#live-pause').click();
+    const f = await frameOf(page);
+    const runDir = path.join(tmp, 'runs', styl);
+    const got = await pytorchParity(tmp, path.join(runDir, 'checkpoints', 'iter_0000003.pth'), path.join(data, 'photo_00.png'), f);
+    assert.ok(got.output < 1e-3, `checkpoint 3's output differs by ${got.output}`);
+    const model = await pytorchParity(tmp, path.join(runDir, 'model.pth'), path.join(data, 'photo_00.png'), f);
+    assert.ok(model.output > 1e-2, `the model's output is as close (${model.output}): not told apart`);
+    await page.goto(`${server.url}/#/runs/${styl}/live/5`);
+    await page.locator('.live-page', { hasText: 'no checkpoint at iteration 5' }).waitFor({ timeout: 30000 });
+    assert.deepStrictEqual(page.errors, []);
   });
 });
