@@ -9,10 +9,8 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from conftest import REPO, TINY, events, train_cli
-from test_service import RUN, Service, state
+from test_service import RUN, Service, service, state  # noqa: F401 (service: the fixture)
 from worker import trainer_lock
 
 CLI = ['--iterations', 6, '--checkpoint_every', 3, '--preview_every', 3, '--device', 'cpu', *TINY]
@@ -32,14 +30,6 @@ def cli_trainer(photos, texture, out, *extra):
 
 def summary(info):
     return {k: v for k, v in info.items() if k not in MADE}
-
-
-@pytest.fixture
-def service(tmp_path):
-    s = Service(tmp_path)
-    yield s
-    if s.proc.poll() is None:
-        s.close()
 
 
 def test_command_line_runs_are_listed_followed_live_and_usable(service, photos, texture, request):
