@@ -143,6 +143,8 @@ class RunManager:
                 if run.process is None and run.pid is None and name not in self.queue:
                     del self.runs[name]
                     gone.append(name)
+            for run in changed:  # its progress is in this info too: the next one for progress waits
+                run.progress_sent = time.monotonic()
             infos = [run.info(self.queue) for run in changed]
         for info in infos:
             self.on_state(info)
