@@ -188,8 +188,10 @@ def test_a_second_trainer_given_the_same_out_is_refused_and_the_first_goes_on(ph
     request.addfinalizer(proc.kill)  # a failed check leaves no trainer behind
     before, config = (run / 'events.jsonl').read_bytes(), (run / 'config.json').read_bytes()
     r = train_cli('--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 2, *TINY, check=False)
-    assert r.returncode == 2 and 'already holds a run' in r.stderr and '--resume' in r.stderr, r.stderr[-2000:]
+    # Refused by the first's claim on the folder (trainer.lock), which names it.
+    assert r.returncode == 2 and f'another trainer (pid {proc.pid}) is writing to {run}' in r.stderr, r.stderr[-2000:]
     assert (run / 'events.jsonl').read_bytes().startswith(before)  # nothing rewritten
+    assert not events(run, 'error')  # not a word in the first run's log
     assert (run / 'config.json').read_bytes() == config
     n = len(events(run, 'iteration'))
     deadline = time.time() + 60
