@@ -5,7 +5,7 @@
 // The webcam (getUserMedia), in a playing <video>.
 export async function cameraSource() {
   if (!isSecureContext) {
-    throw new Error(`Browsers give a camera only to secure pages (https, or http://localhost), and ${location.origin} is not one. Choose a photo or a video instead.`);
+    throw new Error(`Browsers give a camera only to secure pages (served over https, or from localhost), and ${location.origin} is not one. Choose a photo or a video instead.`);
   }
   if (!navigator.mediaDevices?.getUserMedia) {
     throw new Error('This browser gives this page no camera (no getUserMedia). Choose a photo or a video instead.');
