@@ -19,9 +19,20 @@ module.exports = {
   RUN_ID: new RegExp(PROTOCOL.limits.run_id),
   STOP_TIMEOUT_S: PROTOCOL.limits.stop_timeout_s,
   SYNTHESIZE: { side: PROTOCOL.limits.synthesize_side, count: PROTOCOL.limits.synthesize_count },
+  WORKER_STATES: PROTOCOL.worker_states,
+  MESSAGES: PROTOCOL.messages,
   // What the browser needs: the settings for the wizard (and sweeps) and each mode's defaults, the
-  // limits and the state groups.
+  // limits, state names, picture extensions, export formats and socket.io messages.
   forBrowser: {
-    settings: SETTINGS, sweep_values: SWEEP_VALUES, mode_defaults: MODE_DEFAULTS, limits: PROTOCOL.limits, states: PROTOCOL.states,
+    settings: SETTINGS,
+    sweep_values: SWEEP_VALUES,
+    mode_defaults: MODE_DEFAULTS,
+    limits: PROTOCOL.limits,
+    stylize_defaults: PROTOCOL.stylize_defaults,
+    states: PROTOCOL.states,
+    worker_states: PROTOCOL.worker_states,
+    image_extensions: PROTOCOL.image_extensions,
+    export_formats: PROTOCOL.export_formats,
+    messages: PROTOCOL.messages,
   },
 };
