@@ -55,7 +55,6 @@ export const api = {
   run: (id) => json('GET', `/api/runs/${encodeURIComponent(id)}`),
   createRun: (config) => json('POST', '/api/runs', { json: { config } }),
   startSweep: (config, sweep) => json('POST', '/api/sweeps', { json: { config, sweep } }),
-  events: (id) => json('GET', `/api/runs/${encodeURIComponent(id)}/events?after=0`),
   useCheckpoint: (id, iteration) => json('POST', `/api/runs/${encodeURIComponent(id)}/model`, { json: { iteration } }),
   stopRun: (id) => json('POST', `/api/runs/${encodeURIComponent(id)}/stop`),
   deleteRun: (id) => request('DELETE', `/api/runs/${encodeURIComponent(id)}`).then(async (res) => {

@@ -10,7 +10,7 @@ import * as store from './store.js';
 import { badge } from './badges.js';
 import { isActive, isEnded } from './protocol.js';
 import { bytes, duration, int, loss, rate, roughDuration, title, when } from './format.js';
-import { MODE_LABELS, activeContinuation, balanceNote, itPerS, originNote, renameRun, runMode, runName, settingOf, textureName, textureSrc } from './runinfo.js';
+import { MODE_LABELS, activeContinuation, balanceNote, itPerS, originNote, progressFraction, renameRun, runMode, runName, settingOf, textureName, textureSrc } from './runinfo.js';
 import { LossChart } from './chart.js';
 import { PreviewPanel } from './previews.js';
 import { CheckpointList } from './checkpoints.js';
@@ -284,7 +284,7 @@ export function dashboardView(container, { id }) {
     const s = state();
     const total = run?.iterations || 0;
     const it = ev.lastIteration?.iteration || 0; // the events alone: the RunInfo's count lags them
-    const frac = s === 'done' ? 1 : total ? Math.min(1, it / total) : 0;
+    const frac = progressFraction(run, it);
     bar.style.width = `${(frac * 100).toFixed(2)}%`;
     barWrap.setAttribute('aria-valuenow', String(Math.round(frac * 100)));
     barWrap.dataset.state = s || '';

@@ -25,11 +25,13 @@ export function lossParts(run, fmt) {
     : `style ${fmt(l.style)} · content ${fmt(l.content)}`;
 }
 
-export function progressFraction(run) {
-  const total = run.iterations || run.config?.iterations;
+// How far the run is, 0 to 1. `iteration`: a newer count than the RunInfo's (the dashboard
+// follows the iteration events, which the RunInfo lags).
+export function progressFraction(run, iteration = run?.iteration) {
+  const total = run?.iterations || run?.config?.iterations;
   if (!total) return 0;
   if (run.state === 'done') return 1;
-  return Math.min(1, (run.iteration || 0) / total);
+  return Math.min(1, (iteration || 0) / total);
 }
 
 // Iterations per second from the service's images per second.
@@ -42,7 +44,7 @@ export function itPerS(run) {
 // (started/finished), else since it was created for a live run, else estimated from its rate.
 export function runDuration(run, now = Date.now() / 1000) {
   const start = run.started ?? null;
-  const end = run.finished ?? run.ended ?? null;
+  const end = run.finished ?? null;
   if (start && end) return { text: duration(end - start), approx: false };
   if (run.state === 'running' || run.state === 'stopping') {
     const from = start ?? run.created;
