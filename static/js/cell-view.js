@@ -7,7 +7,7 @@ import { api, runFile } from './api.js';
 import * as store from './store.js';
 import { isEnded } from './protocol.js';
 import { int, title } from './format.js';
-import { runMode, textureName, textureSrc } from './runinfo.js';
+import { exemplarSrc, photosSrc, runMode, textureName, textureSrc } from './runinfo.js';
 import { stripCrop } from './previews.js';
 import { StylizePanel } from './stylize.js';
 import { GeneratePanel } from './generate.js';
@@ -58,9 +58,9 @@ export function openCell({ run, iteration, path, photo, photos, label }) {
     h('div', { class: 'cell-head' }, h('h2', { id: 'cell-title' }, label), h('p', { class: 'muted' }, `Iteration ${int(iteration)} · ${what}`)),
     h('div', { class: 'cell-figures' },
       synthesis
-        ? h('figure', {}, h('div', { class: 'crop' }, h('img', { src: runFile(run.id, 'previews/exemplar.png'), alt: 'The exemplar: the texture as the network sees it', class: 'crop-fill' })),
+        ? h('figure', {}, h('div', { class: 'crop' }, h('img', { src: exemplarSrc(run.id), alt: 'The exemplar: the texture as the network sees it', class: 'crop-fill' })),
           h('figcaption', { class: 'muted small' }, 'Exemplar'))
-        : h('figure', {}, stripCrop(runFile(run.id, 'previews/photos.png'), photo, photos, `Held-out photo ${photo + 1}`), h('figcaption', { class: 'muted small' }, 'Photo')),
+        : h('figure', {}, stripCrop(photosSrc(run.id), photo, photos, `Held-out photo ${photo + 1}`), h('figcaption', { class: 'muted small' }, 'Photo')),
       h('figure', {}, stripCrop(runFile(run.id, path), photo, photos, synthesis ? `The sample of seed ${photo} at iteration ${iteration}` : `Stylized at iteration ${iteration}`),
         h('figcaption', { class: 'muted small' }, synthesis ? `Sample, seed ${photo}, iteration ${int(iteration)}` : `Stylized, iteration ${int(iteration)}`)),
       h('figure', {}, h('div', { class: 'crop' }, h('img', { src: textureSrc(run), alt: `Texture: ${title(tex)}`, class: 'crop-fill' })), h('figcaption', { class: 'muted small' }, `Texture: ${title(tex)}`))),

@@ -11,13 +11,11 @@ import * as socket from './socket.js';
 import * as store from './store.js';
 import { badge } from './badges.js';
 import { int } from './format.js';
-import { settingsSchema } from './protocol.js';
+import { previewPhotos, settingsSchema } from './protocol.js';
 import { COLOURS, CompareChart } from './compare-chart.js';
 import { openCell } from './cell-view.js';
 import { stripCrop } from './previews.js';
-import { differingSettings, runMode, settingsText } from './runinfo.js';
-
-const PREVIEW_PHOTOS = 4; // until the photos strip has loaded and says how many
+import { differingSettings, photosSrc, runMode, settingsText } from './runinfo.js';
 
 // A row's label: the run's name (when its user gave one) and the settings that differ.
 function rowLabel(run, keys) {
@@ -67,7 +65,7 @@ function compare(container, selectRuns, describe) {
   const latest = new Map(); // run id -> the newest iteration its events have shown
   const counters = new Map(); // run id -> its row's "iteration / total" counter
   let runs = [];
-  let photos = PREVIEW_PHOTOS;
+  let photos = previewPhotos(); // until the photos strip has loaded and says how many
   let chartLabels = null; // the run names the chart's legend was drawn with
   let follow = true; // the slider follows the newest iteration until moved
   let measured = false; // how many photos (or seeds) a strip holds, read from the first preview strip
@@ -151,7 +149,7 @@ function compare(container, selectRuns, describe) {
     const head = h('div', { class: 'cmp-row cmp-head', role: 'row' }, h('div', { class: 'cmp-label', role: 'columnheader' }, seedsOnly ? 'Seeds' : 'Photos'),
       Array.from({ length: photos }, (_, i) => h('div', { class: 'cmp-cell', role: 'columnheader' },
         seedsOnly ? h('span', { class: 'cmp-seed' }, `seed ${i}`)
-          : source ? stripCrop(runFile(source.id, 'previews/photos.png'), i, photos, `Held-out photo ${i + 1}`) : null)));
+          : source ? stripCrop(photosSrc(source.id), i, photos, `Held-out photo ${i + 1}`) : null)));
     counters.clear();
     const counter = (run) => {
       const el = h('span', { class: 'muted small cmp-count', dataset: { run: run.id } }, counterText(run));

@@ -3,9 +3,9 @@
 // acting on the next frame. The network: live-engine.js; a frame: live-frame.js; the sources:
 // live-source.js; the page: live-controls.js; snapshot and recording: live-capture.js.
 import { h, icon, replace } from './dom.js';
-import { api, runFile } from './api.js';
+import { api } from './api.js';
 import * as store from './store.js';
-import { runMode, runName } from './runinfo.js';
+import { photosSrc, runMode, runName } from './runinfo.js';
 import { chooseBackend, loadNetwork, synthesisInputs } from './live-engine.js';
 import { Stylizer, Synthesizer, toImageData } from './live-frame.js';
 import { cameraSource, photoSource, videoSource } from './live-source.js';
@@ -78,7 +78,7 @@ async function fallbackPhoto(s, why) {
   notice(s, why);
   if (s.source) return;
   try {
-    await use(s, () => photoSource(runFile(s.id, 'previews/photos.png'), 'the run’s preview photos'), { unlessChosen: true });
+    await use(s, () => photoSource(photosSrc(s.id), 'the run’s preview photos'), { unlessChosen: true });
   } catch { /* the placeholder says what to choose */ }
 }
 

@@ -6,6 +6,7 @@ import { h, replace } from './dom.js';
 import { runFile } from './api.js';
 import { int } from './format.js';
 import { stripCrop, swap } from './previews.js';
+import { exemplarSrc } from './runinfo.js';
 
 export class SamplesView {
   constructor(runId) {
@@ -24,7 +25,7 @@ export class SamplesView {
   }
 
   started() {
-    swap(this.exemplar, runFile(this.runId, 'previews/exemplar.png'), () => { this.exemplarFig.hidden = false; });
+    swap(this.exemplar, exemplarSrc(this.runId), () => { this.exemplarFig.hidden = false; });
   }
 
   // p: {iteration, path, tiled}; onShown once the samples are drawn.

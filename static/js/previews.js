@@ -6,6 +6,7 @@ import { h, newId, perFrame } from './dom.js';
 import { runFile } from './api.js';
 import { int } from './format.js';
 import { SamplesView } from './previews-samples.js';
+import { photosSrc } from './runinfo.js';
 
 // Sets an <img> to src once the new image has loaded, so the old one stays until then. Shown
 // `height` px high at most (or its own size, if smaller than the page).
@@ -90,7 +91,7 @@ export class PreviewPanel {
     if (this.photosShown) return;
     this.photosShown = true;
     if (this.mode === 'synthesis') this.samples.started();
-    else swap(this.photos, runFile(this.runId, 'previews/photos.png'), () => { this.photosFig.hidden = this.mode !== 'stylize'; });
+    else swap(this.photos, photosSrc(this.runId), () => { this.photosFig.hidden = this.mode !== 'stylize'; });
   }
 
   add(iteration, path, tiled) {

@@ -9,6 +9,11 @@ export const textureName = (run) => run.texture || run.config?.texture || 'textu
 // file anywhere), else the built-in or uploaded texture of that name.
 export const textureSrc = (run) => (run.texture_image ? runFile(run.id, run.texture_image) : textureImage(textureName(run)));
 
+// The trainer writes these once, when it starts (worker/train.py): the held-out preview photos
+// side by side, and a synthesis run's exemplar.
+export const photosSrc = (runId) => runFile(runId, 'previews/photos.png');
+export const exemplarSrc = (runId) => runFile(runId, 'previews/exemplar.png');
+
 // Where a run was started, when not from this app: said beside its date.
 export const originNote = (run) => (run?.origin === 'cli' ? 'trained from the command line' : '');
 
