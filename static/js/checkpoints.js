@@ -2,10 +2,13 @@
 // download; the final model first when there is one.
 import { h, icon, replace } from './dom.js';
 import { exportUrl, runFile } from './api.js';
-
-// The formats of GET /api/runs/:id/export (protocol.json export_formats), as shown.
-const EXPORTS = [['onnx', 'ONNX'], ['pt2', 'PT2'], ['torchscript', 'TorchScript']];
 import { int } from './format.js';
+import { exportFormats } from './protocol.js';
+
+// How the formats of GET /api/runs/:id/export are named on the page; which formats there are is
+// protocol.json's (a new one shows under its own name until it has a label here).
+const EXPORT_LABELS = { onnx: 'ONNX', pt2: 'PT2', torchscript: 'TorchScript' };
+const exportsShown = () => Object.keys(exportFormats()).map((format) => [format, EXPORT_LABELS[format] || format]);
 
 export class CheckpointList {
   constructor(runId, previews) {
@@ -39,7 +42,7 @@ export class CheckpointList {
         ? h('img', { class: 'ckpt-thumb', src: runFile(this.runId, preview), alt: `Preview at iteration ${iteration}`, loading: 'lazy' })
         : h('div', { class: 'ckpt-thumb ckpt-thumb-empty', 'aria-hidden': 'true' }, icon('image', 18)),
       h('div', { class: 'ckpt-text' }, h('strong', {}, label), h('span', { class: 'muted small' }, name),
-        primary ? h('span', { class: 'small ckpt-exports' }, 'Export: ', EXPORTS.map(([format, text], i) => [i ? ' · ' : '',
+        primary ? h('span', { class: 'small ckpt-exports' }, 'Export: ', exportsShown().map(([format, text], i) => [i ? ' · ' : '',
           h('a', { href: exportUrl(this.runId, format), download: '', id: `export-${format}`, title: `The model as ${text}, for use without TN Studio (README: Export)` }, text)])) : null),
       h('a', {
         class: `btn btn-sm ${primary ? 'btn-primary' : 'btn-secondary'}`, href: runFile(this.runId, path), download: `${this.runId}-${name}`,

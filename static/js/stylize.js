@@ -5,7 +5,7 @@
 import { h, icon, newId, replace } from './dom.js';
 import { api, videoFile } from './api.js';
 import { refuseFile } from './wizard-texture.js';
-import { uploadBytes } from './protocol.js';
+import { stylizeDefaults, uploadBytes } from './protocol.js';
 
 const VIDEO_EXT = /\.(mp4|mov|m4v|mkv|webm|avi)$/i;
 const isVideo = (file) => (file.type ? file.type.startsWith('video/') : VIDEO_EXT.test(file.name));
@@ -30,14 +30,15 @@ export class StylizePanel {
     const noiseId = newId('noise');
     const seedId = newId('seed');
     const modelId = newId('stylize-model');
+    const defaults = stylizeDefaults(); // what the CLI and the service use when a request names none
     this.fileInput = h('input', { type: 'file', id: fileId, accept: 'image/*,video/*', class: 'sr-only-input' });
     this.fileName = h('span', { class: 'muted small file-name' }, 'No photo chosen');
     this.drop = h('label', { class: 'dropzone dropzone-sm', for: fileId, id: 'stylize-drop' }, this.fileInput, icon('image', 22),
       h('span', {}, h('strong', {}, 'Choose a photo or a video'), ' or drop it here'), this.fileName);
     this.model = h('select', { id: modelId, class: 'input' });
-    this.noise = h('input', { id: noiseId, type: 'range', min: 0, max: 4, step: 0.1, value: 1, class: 'range' });
-    this.noiseOut = h('output', { for: noiseId, class: 'num' }, '1.0');
-    this.seed = h('input', { id: seedId, type: 'number', min: 0, step: 1, value: 0, class: 'input input-num input-sm', inputmode: 'numeric' });
+    this.noise = h('input', { id: noiseId, type: 'range', min: 0, max: 4, step: 0.1, value: defaults.noise, class: 'range' });
+    this.noiseOut = h('output', { for: noiseId, class: 'num' }, Number(defaults.noise).toFixed(1));
+    this.seed = h('input', { id: seedId, type: 'number', min: 0, step: 1, value: defaults.seed, class: 'input input-num input-sm', inputmode: 'numeric' });
     this.button = h('button', { type: 'submit', class: 'btn btn-primary', id: 'stylize-go', disabled: true }, icon('sparkle', 16), 'Stylize');
     this.status = h('div', { class: 'stylize-status', 'aria-live': 'polite' });
     const factorsId = newId('strip-factors');
@@ -143,7 +144,9 @@ export class StylizePanel {
   }
 
   settings() {
-    return { run: this.runId, checkpoint: this.model.value || undefined, seed: Math.max(0, Math.floor(Number(this.seed.value) || 0)) };
+    const typed = this.seed.value.trim() === '' ? NaN : Number(this.seed.value);
+    const seed = Number.isFinite(typed) ? typed : stylizeDefaults().seed;
+    return { run: this.runId, checkpoint: this.model.value || undefined, seed: Math.max(0, Math.floor(seed)) };
   }
 
   // The photo at each noise factor typed (0 to 4, up to 8 of them), small, side by side.

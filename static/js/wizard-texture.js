@@ -4,14 +4,15 @@ import { h, icon, newId, replace } from './dom.js';
 import { api, textureImage } from './api.js';
 import { title } from './format.js';
 import { field, parseField } from './settings.js';
-import { uploadBytes } from './protocol.js';
+import { imageExtensions, uploadBytes } from './protocol.js';
 import { networkView } from './texture-view.js';
 
-const IMAGE_EXT = /\.(png|jpe?g|gif|webp|bmp|tiff?)$/i;
+// For a file the browser gives no type: the picture files the worker reads (protocol.json).
+const hasImageExt = (name) => imageExtensions().some((ext) => name.toLowerCase().endsWith(ext));
 
 // A reason the browser can already give for refusing a file, or null.
 export function refuseFile(file) {
-  const looksImage = (file.type && file.type.startsWith('image/')) || (!file.type && IMAGE_EXT.test(file.name));
+  const looksImage = (file.type && file.type.startsWith('image/')) || (!file.type && hasImageExt(file.name));
   if (!looksImage) return `${file.name} is not an image. Choose a PNG, JPEG, WebP, GIF, BMP or TIFF file.`;
   if (file.size > uploadBytes()) return `${file.name} is ${(file.size / 2 ** 20).toFixed(1)} MB; the limit is ${uploadBytes() / 2 ** 20} MB. Use a smaller image.`;
   if (file.size === 0) return `${file.name} is empty.`;
