@@ -8,7 +8,7 @@ import { api, runFile } from './api.js';
 import * as socket from './socket.js';
 import * as store from './store.js';
 import { badge } from './badges.js';
-import { isActive, isEnded } from './protocol.js';
+import { STATE, isActive, isEnded } from './protocol.js';
 import { bytes, duration, int, loss, rate, roughDuration, title, when } from './format.js';
 import { MODE_LABELS, activeContinuation, balanceNote, itPerS, originNote, progressFraction, renameRun, runMode, runName, settingOf, textureName, textureSrc } from './runinfo.js';
 import { LossChart } from './chart.js';
@@ -94,7 +94,7 @@ export function dashboardView(container, { id }) {
   const state = () => run?.state ?? null;
 
   async function stop() {
-    const queued = run?.state === 'queued';
+    const queued = run?.state === STATE.queued;
     const ok = await confirmDialog(queued
       ? { title: 'Cancel this run?', body: 'It has not started yet. It is removed from the queue and ends as stopped.', confirm: 'Cancel run', cancel: 'Keep it', danger: true }
       : { title: 'Stop training?', body: 'The trainer finishes its current iteration, saves a checkpoint and the model, and the run ends as stopped. (You can continue it later from any checkpoint.)', confirm: 'Stop training', cancel: 'Keep training', danger: true });
@@ -188,9 +188,9 @@ export function dashboardView(container, { id }) {
   function renderActions(s, blocker) {
     const btns = [];
     if (run) btns.push(h('button', { type: 'button', class: 'btn btn-ghost', id: 'rename-run', onclick: rename, title: 'Give this run a name of your own' }, 'Rename…'));
-    if (s === 'running' || s === 'queued') {
-      btns.push(h('button', { type: 'button', class: 'btn btn-danger-outline', id: 'stop-run', onclick: stop }, icon('stop', 16), s === 'queued' ? 'Cancel' : 'Stop'));
-    } else if (s === 'stopping') {
+    if (s === STATE.running || s === STATE.queued) {
+      btns.push(h('button', { type: 'button', class: 'btn btn-danger-outline', id: 'stop-run', onclick: stop }, icon('stop', 16), s === STATE.queued ? 'Cancel' : 'Stop'));
+    } else if (s === STATE.stopping) {
       btns.push(h('button', { type: 'button', class: 'btn btn-secondary', disabled: true }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Stopping…'));
     }
     const ended = isEnded(s);
@@ -232,7 +232,7 @@ export function dashboardView(container, { id }) {
   }
 
   function renderFailureNow(message) {
-    if (state() !== 'failed') return void failure.replaceChildren();
+    if (state() !== STATE.failed) return void failure.replaceChildren();
     const details = [];
     if (run?.exit_code !== null && run?.exit_code !== undefined) details.push(h('p', { class: 'small' }, `Exit code ${run.exit_code}.`));
     const weights = weightsFailure(message, run?.config?.vgg_weights);
@@ -252,7 +252,7 @@ export function dashboardView(container, { id }) {
 
   function renderAlerts() {
     const s = state();
-    const download = ev.download && !run?.started && s === 'running' ? [ev.download.done, ev.download.total] : null;
+    const download = ev.download && !run?.started && s === STATE.running ? [ev.download.done, ev.download.total] : null;
     const blocker = isEnded(s) ? activeContinuation(run, store.allRuns()) : null;
     renderIf(alerts, [s, run?.queue_position, [...ev.warnings], actionError, download, blocker?.id, blocker?.state], () => renderAlertsNow(s, download, blocker));
   }
@@ -272,7 +272,7 @@ export function dashboardView(container, { id }) {
           + 'Training starts when it is in.')));
     }
     if (actionError) items.push(h('div', { class: 'callout callout-error', role: 'alert' }, icon('alert'), h('span', {}, actionError)));
-    if (s === 'queued') {
+    if (s === STATE.queued) {
       items.push(h('div', { class: 'callout', id: 'queued-note' }, icon('chip'),
         h('span', {}, `Queued${run?.queue_position ? ` (#${run.queue_position} in line)` : ''}: it starts when the device is free.`)));
     }
@@ -298,7 +298,7 @@ export function dashboardView(container, { id }) {
     const average = isEnded(s) ? averageSpeed() : null;
     const speed = average ?? itPerS({ images_per_s: info?.images_per_s, config: run?.config || {} });
     let eta = null;
-    if (s === 'running' && Number.isFinite(info?.eta_s)) eta = Math.max(0, info.eta_s - (ev.lastIteration ? now - ev.lastIteration.time : 0));
+    if (s === STATE.running && Number.isFinite(info?.eta_s)) eta = Math.max(0, info.eta_s - (ev.lastIteration ? now - ev.lastIteration.time : 0));
 
     progressText.replaceChildren(
       h('strong', {}, `Iteration ${int(it)}`), ` of ${int(total)}`, h('span', { class: 'muted' }, ` · ${Math.floor(frac * 100)}%`));
@@ -307,8 +307,8 @@ export function dashboardView(container, { id }) {
     sIt.el.querySelector('dt').textContent = average ? 'Average speed' : 'Speed';
     previews.setEmptyText(firstPreviewText(s, it, isActive(s) ? itPerS({ images_per_s: info?.images_per_s, config: run?.config || {} }) : null));
     sElapsed.value.textContent = elapsed !== null ? duration(elapsed) : '–';
-    const etaText = { done: 'finished', stopped: 'stopped', stopping: 'stopping…', queued: 'waiting' };
-    sEta.value.textContent = s === 'running' ? (eta !== null ? duration(eta) : 'estimating…') : etaText[s] || '–';
+    const etaText = { done: 'finished', stopped: STATE.stopped /* says so */, stopping: 'stopping…', queued: 'waiting' };
+    sEta.value.textContent = s === STATE.running ? (eta !== null ? duration(eta) : 'estimating…') : etaText[s] || '–';
     const losses = ev.lastIteration;
     sLoss.value.textContent = losses ? loss(losses.total) : '–';
   }

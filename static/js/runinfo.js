@@ -1,7 +1,7 @@
 // Facts derived from a RunInfo (docs/PROTOCOL.md) that several views show.
 import { runFile, textureImage } from './api.js';
 import { duration, title } from './format.js';
-import { isActive, modeDefaultsOf, settingsSchema } from './protocol.js';
+import { STATE, isActive, modeDefaultsOf, settingsSchema } from './protocol.js';
 
 export const textureName = (run) => run.texture || run.config?.texture || 'texture';
 
@@ -35,7 +35,7 @@ export function lossParts(run, fmt) {
 export function progressFraction(run, iteration = run?.iteration) {
   const total = run?.iterations || run?.config?.iterations;
   if (!total) return 0;
-  if (run.state === 'done') return 1;
+  if (run.state === STATE.done) return 1;
   return Math.min(1, (iteration || 0) / total);
 }
 
@@ -51,11 +51,11 @@ export function runDuration(run, now = Date.now() / 1000) {
   const start = run.started ?? null;
   const end = run.finished ?? null;
   if (start && end) return { text: duration(end - start), approx: false };
-  if (run.state === 'running' || run.state === 'stopping') {
+  if (run.state === STATE.running || run.state === STATE.stopping) {
     const from = start ?? run.created;
     if (from) return { text: duration(now - from), approx: !start };
   }
-  if (run.state === 'queued') return { text: 'waiting', approx: false };
+  if (run.state === STATE.queued) return { text: 'waiting', approx: false };
   const rate = itPerS(run);
   if (run.iteration && rate) return { text: duration(run.iteration / rate), approx: true };
   return { text: '–', approx: false };
@@ -118,7 +118,7 @@ export const settingsText = (run, keys) => keys.map((k) => `${settingLabel(k)} $
 
 // A failed run's reason in one line (RunInfo error, else how the trainer ended).
 export function failureLine(run) {
-  if (run?.state !== 'failed') return '';
+  if (run?.state !== STATE.failed) return '';
   const text = run.error || (Number.isInteger(run.exit_code) ? `The trainer exited with code ${run.exit_code}.` : 'The trainer stopped without saying why.');
   const first = String(text).split('\n').find((l) => l.trim()) || text;
   return first.length > 160 ? `${first.slice(0, 157)}…` : first;

@@ -4,11 +4,10 @@ import { h, icon, renderIf, replace } from './dom.js';
 import { runFile } from './api.js';
 import * as store from './store.js';
 import { badge } from './badges.js';
-import { isActive } from './protocol.js';
+import { STATE, isActive, settingsSchema } from './protocol.js';
 import { int, loss, title, when } from './format.js';
 import { MODE_LABELS, differingSettings, failureLine, lossParts, originNote, progressFraction, renameRun, runDuration, runMode, runName, settingsText, textureName, textureSrc } from './runinfo.js';
 import { promptDialog } from './confirm.js';
-import { settingsSchema } from './protocol.js';
 import { navigate } from './router.js';
 
 const TICK_MS = 1000;
@@ -82,7 +81,7 @@ function sweepCard(sweep) {
     el.key = key;
     const setting = settingsSchema()[sweep.setting]?.label || sweep.setting;
     const active = runs.filter((r) => isActive(r.state)).length;
-    const done = runs.filter((r) => r.state === 'done').length;
+    const done = runs.filter((r) => r.state === STATE.done).length;
     replace(el.root,
       h('a', { class: 'run-link', href: `#/sweeps/${encodeURIComponent(sweep.id)}`, 'aria-label': `Sweep ${sweep.name}: compare its ${runs.length} runs` },
         h('div', { class: 'sweep-media' }, runs.map((r) => h('img', {
@@ -128,7 +127,7 @@ function update(el, run, keys) {
   el.rename.setAttribute('aria-label', `Rename run ${run.id}`);
   el.link.setAttribute('aria-label', `${runName(run)} ${runMode(run) === 'synthesis' ? 'texture-synthesis ' : ''}run ${run.id}, ${run.state}`);
   renderIf(el.badgeSlot, run.state, () => replace(el.badgeSlot, badge(run.state)));
-  const queued = run.state === 'queued' && run.queue_position ? ` · #${run.queue_position} in the queue` : '';
+  const queued = run.state === STATE.queued && run.queue_position ? ` · #${run.queue_position} in the queue` : '';
   const from = run.resumed_from ? ` · continued from iteration ${int(run.resumed_from.iteration)}` : '';
   const origin = originNote(run) ? ` · ${originNote(run)}` : '';
   el.sub.textContent = `${run.name ? `${title(tex)} · ` : ''}${when(run.created)}${origin}${from}${queued}`;

@@ -4,6 +4,7 @@
 // Each subscription remembers the last seq it has handed on. On every (re)connect it is sent
 // again as {run, after: lastSeq}; Node answers with the history after it, then the live stream.
 // Anything at or below lastSeq is dropped, so a replay never shows an event twice.
+import { MESSAGE } from './protocol.js';
 
 const listeners = new Map(); // message name -> Set of functions
 const subscriptions = new Map(); // run id -> {last, onEvent, onAck}
@@ -19,7 +20,8 @@ function emitLocal(name, payload) {
   }
 }
 
-// Listen to 'run_state', 'run_deleted', 'worker_status', 'connect', 'disconnect'. Returns an unlisten function.
+// Listen to MESSAGE.run_state, run_deleted or worker_status, or to socket.io's own 'connect' and
+// 'disconnect'. Returns an unlisten function.
 export function on(name, fn) {
   if (!listeners.has(name)) listeners.set(name, new Set());
   listeners.get(name).add(fn);
@@ -28,7 +30,7 @@ export function on(name, fn) {
 
 function sendSubscribe(run, sub) {
   if (!socket?.connected) return; // the next 'connect' sends it
-  socket.emit('subscribe', { run, after: sub.last }, (ack) => {
+  socket.emit(MESSAGE.subscribe, { run, after: sub.last }, (ack) => {
     if (subscriptions.get(run) === sub) sub.onAck?.(ack || { ok: false, error: 'no answer from the server' });
   });
 }
@@ -42,7 +44,7 @@ export function subscribe(run, { after = 0, onEvent, onAck } = {}) {
   return () => {
     if (subscriptions.get(run) !== sub) return;
     subscriptions.delete(run);
-    if (socket?.connected) socket.emit('unsubscribe', { run });
+    if (socket?.connected) socket.emit(MESSAGE.unsubscribe, { run });
   };
 }
 
@@ -62,14 +64,14 @@ export function connect() {
     emitLocal('connect');
   });
   socket.on('disconnect', (reason) => emitLocal('disconnect', reason));
-  socket.on('run_event', (msg) => {
+  socket.on(MESSAGE.run_event, (msg) => {
     const sub = msg && subscriptions.get(msg.run);
     if (!sub || !Number.isInteger(msg.seq) || msg.seq <= sub.last) return;
     sub.last = msg.seq;
     sub.onEvent?.(msg);
   });
-  socket.on('run_state', (msg) => msg?.run && emitLocal('run_state', msg.run));
-  socket.on('run_deleted', (msg) => msg?.run && emitLocal('run_deleted', msg.run));
-  socket.on('worker_status', (msg) => msg?.state && emitLocal('worker_status', msg));
+  socket.on(MESSAGE.run_state, (msg) => msg?.run && emitLocal(MESSAGE.run_state, msg.run));
+  socket.on(MESSAGE.run_deleted, (msg) => msg?.run && emitLocal(MESSAGE.run_deleted, msg.run));
+  socket.on(MESSAGE.worker_status, (msg) => msg?.state && emitLocal(MESSAGE.worker_status, msg));
   return socket;
 }

@@ -2,6 +2,7 @@
 // page has lost its connection to the server.
 import { h, icon, replace } from './dom.js';
 import * as store from './store.js';
+import { WORKER } from './protocol.js';
 
 const LABELS = { up: 'Worker ready', starting: 'Worker starting', down: 'Worker down' };
 
@@ -16,7 +17,7 @@ export function mountStatus(pill, banner) {
     replace(pill, h('span', { class: 'dot', 'aria-hidden': 'true' }),
       h('span', { class: 'pill-label' }, serverConnected ? (LABELS[worker.state] || worker.state) : 'Offline'));
 
-    if (worker.state !== 'starting') startingSince = null;
+    if (worker.state !== WORKER.starting) startingSince = null;
     else startingSince ??= Date.now();
 
     let message = null;
@@ -24,16 +25,16 @@ export function mountStatus(pill, banner) {
     if (!serverConnected) {
       message = 'Lost the connection to the TN Studio server. Reconnecting… Training continues in the background.';
       tone = 'error';
-    } else if (worker.state === 'down') {
+    } else if (worker.state === WORKER.down) {
       const why = worker.message ? `: ${worker.message.replace(/\.$/, '')}` : '; it restarts automatically';
       message = `The training worker is down${why}. Trainings already running keep going.`;
       tone = 'error';
-    } else if (worker.state === 'starting' && startingSince && Date.now() - startingSince > 2500) {
+    } else if (worker.state === WORKER.starting && startingSince && Date.now() - startingSince > 2500) {
       message = `The training worker is starting${worker.message && worker.message !== 'starting the worker service' ? ` (${worker.message})` : ''}…`;
       tone = 'info';
     }
     clearTimeout(timer);
-    if (worker.state === 'starting' && !message) timer = setTimeout(() => render(store.status()), 2600);
+    if (worker.state === WORKER.starting && !message) timer = setTimeout(() => render(store.status()), 2600);
     if (!message) {
       banner.replaceChildren();
       return;

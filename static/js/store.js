@@ -2,11 +2,12 @@
 // worker's status. Views listen for changes.
 import { api } from './api.js';
 import * as socket from './socket.js';
+import { MESSAGE, WORKER } from './protocol.js';
 
 const runs = new Map(); // id -> RunInfo
 const runListeners = new Set();
 const statusListeners = new Set();
-let worker = { state: 'starting' };
+let worker = null; // {state, message?}: starting until said otherwise (init, once the protocol is loaded)
 let workerKnown = false; // until /api/health or worker_status has said
 let serverConnected = true;
 let loaded = false;
@@ -48,7 +49,7 @@ export function allRuns() {
 export const runsLoaded = () => ({ loaded, error: loadError });
 
 // False only while the worker is known not to be up (its API answers would be 503s).
-export const workerUp = () => !workerKnown || worker.state === 'up';
+export const workerUp = () => !workerKnown || worker.state === WORKER.up;
 
 let inFlight = null;
 let again = false;
@@ -107,13 +108,14 @@ function setWorker(next) {
   workerKnown = true;
   notifyStatus();
   // A worker that comes back may have changed runs (a trainer that ended meanwhile).
-  if (next.state === 'up' && was !== 'up') refreshRuns();
+  if (next.state === WORKER.up && was !== WORKER.up) refreshRuns();
 }
 
 export function init() {
-  socket.on('run_state', upsertRun);
-  socket.on('run_deleted', removeRun);
-  socket.on('worker_status', setWorker);
+  worker = { state: WORKER.starting };
+  socket.on(MESSAGE.run_state, upsertRun);
+  socket.on(MESSAGE.run_deleted, removeRun);
+  socket.on(MESSAGE.worker_status, setWorker);
   socket.on('connect', () => {
     const was = serverConnected;
     serverConnected = true;

@@ -5,7 +5,7 @@
 import { h, icon, newId, replace } from './dom.js';
 import { api, videoFile } from './api.js';
 import { refuseFile } from './wizard-texture.js';
-import { stylizeDefaults, uploadBytes } from './protocol.js';
+import { STATE, stylizeDefaults, uploadBytes } from './protocol.js';
 
 const VIDEO_EXT = /\.(mp4|mov|m4v|mkv|webm|avi)$/i;
 const isVideo = (file) => (file.type ? file.type.startsWith('video/') : VIDEO_EXT.test(file.name));
@@ -245,14 +245,14 @@ export class StylizePanel {
     this.message('Uploading the video…');
     try {
       let { job } = await api.startVideo({ ...this.settings(), noise: Number(this.noise.value) }, this.file);
-      while (job.state === 'queued' || job.state === 'running') {
+      while (job.state === STATE.queued || job.state === STATE.running) {
         this.message(job.total ? `Stylizing the video: frame ${job.done} of ${job.total}…` : 'Stylizing the video…');
         this.status.querySelector('.callout')?.setAttribute('id', 'video-progress');
         await new Promise((r) => setTimeout(r, POLL_MS));
         if (this.destroyed) return;
         ({ job } = await api.videoJob(job.id));
       }
-      if (job.state !== 'done') throw new Error(job.error || 'the video job failed');
+      if (job.state !== STATE.done) throw new Error(job.error || 'the video job failed');
       replace(this.result,
         h('video', { src: videoFile(job.id), controls: true, id: 'stylize-video', class: 'stylize-video', 'aria-label': `${this.file.name}, stylized` }),
         h('p', { class: 'muted small' }, `${job.done} frames, each with the same noise.`),
