@@ -23,10 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from models.losses import SynthesisLoss  # noqa: E402
 from models.synthesis import SynthesisGenerator, count_parameters, seeded_noise  # noqa: E402
 from models.vgg import load_vgg19  # noqa: E402
+from worker.config import DEFAULTS, by_layer  # noqa: E402
 from worker.data import NoiseStream  # noqa: E402
 from worker.images import save_image, to_image  # noqa: E402
 from worker.texture_signals import texture_signals  # noqa: E402
-from worker.train import EVAL_SEEDS, MEMORY_FORMAT, load_texture, precision, training_step  # noqa: E402
+from worker.data import load_texture  # noqa: E402
+from worker.train import EVAL_SEEDS, MEMORY_FORMAT, precision, training_step  # noqa: E402
 
 BASE = dict(scales=6, point=True, lr=0.05, diversity=0.0, grad_norm=False)
 VARIANTS = {
@@ -50,7 +52,7 @@ def train_variant(texture, vgg, v: dict, amp):
     steps, size, batch = v['steps'], v['size'], v['batch']
     torch.manual_seed(0)
     g = SynthesisGenerator(v['scales'], point=v['point']).to(memory_format=MEMORY_FORMAT)
-    loss = SynthesisLoss(vgg, texture, diversity=v['diversity'], normalise_grad=v['grad_norm'])
+    loss = SynthesisLoss(vgg, texture, by_layer(DEFAULTS['style_weights']), diversity=v['diversity'], normalise_grad=v['grad_norm'])
     first = next(iter(NoiseStream(g, batch, size, 0, 0, 1)))
     with torch.no_grad():
         style, _ = loss.terms(g(first))

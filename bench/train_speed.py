@@ -25,6 +25,7 @@ from models.generator import Generator
 from models.losses import TextureLoss
 from models.vgg import load_vgg19
 from worker import malloc
+from worker.config import DEFAULTS, by_layer
 from worker.train import MEMORY_FORMAT, precision, training_step
 
 AMP = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}
@@ -34,7 +35,8 @@ VGG16 = torchvision.models.vgg16
 def ours(device, size, batch, amp):
     """A training step of this project, as worker.train runs it on this device."""
     g = Generator().to(device, memory_format=MEMORY_FORMAT)
-    loss = TextureLoss(load_vgg19('random'), torch.rand(1, 3, 256, 256)).to(device, memory_format=MEMORY_FORMAT)
+    loss = TextureLoss(load_vgg19('random'), torch.rand(1, 3, 256, 256), by_layer(DEFAULTS['style_weights']),
+                       DEFAULTS['content_weight']).to(device, memory_format=MEMORY_FORMAT)
     opt = torch.optim.Adam(g.parameters(), 1e-3)
     scaler = torch.amp.GradScaler('cuda', enabled=amp == torch.float16)
     photos = torch.rand(batch, 3, size, size, device=device).contiguous(memory_format=MEMORY_FORMAT)

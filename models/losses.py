@@ -8,11 +8,13 @@ size of a Gram error depends on the loss network's weights (ImageNet or random),
 convention and the texture, by factors of 1e3 to 1e7. The seed's weights (5,6,2,2,2 against
 1e3) were tuned in units where the style term started near the content term; `calibrate`
 finds the s that makes that true again in any units, so the weights keep their meaning.
+
+The layers and weights are the caller's: the product's defaults (relu1_1..relu5_1, the seed's
+weights) are its settings (worker/settings.json), which this layer does not read.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 
 import torch
 import torch.nn as nn
@@ -20,16 +22,10 @@ import torch.nn.functional as F
 
 from .vgg import VGGFeatures
 
-# The layers and the seed's weights are the product's settings too (the wizard and the command
-# line show them): defined once, in worker/settings.json.
-_SETTINGS = json.loads((Path(__file__).resolve().parents[1] / 'worker' / 'settings.json').read_text())['settings']
-STYLE_LAYERS = tuple(_SETTINGS['style_weights']['labels'])
 CONTENT_LAYER = 'relu4_2'
 # Where texture synthesis measures how different its samples are (the content layer's features:
 # they are computed anyway).
 DIVERSITY_LAYER = CONTENT_LAYER
-DEFAULT_STYLE_WEIGHTS = tuple(float(w) for w in _SETTINGS['style_weights']['default'])
-DEFAULT_CONTENT_WEIGHT = float(_SETTINGS['content_weight']['default'])
 # What `calibrate` measures the style term against: the first training batch through the
 # initial generator (step 1's own output, so the first iteration's losses show the balance).
 # The other candidate, a mid-grey image against the photos, was measured and rejected: its
@@ -54,21 +50,17 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
 class TextureLoss(nn.Module):
     """The training objective for one texture: VGG-19 style loss plus content loss.
 
-    The texture's Gram matrices are computed once, here. `forward(output, photo)` returns
-    (style, content) for a batch of generator outputs and the photos they were made from,
-    all RGB in [0, 1].
+    The texture's Gram matrices are computed once, here. `style_weights` maps each style layer
+    to its weight ({'relu1_1': 5.0, ...}). `forward(output, photo)` returns (style, content) for
+    a batch of generator outputs and the photos they were made from, all RGB in [0, 1].
     """
 
-    def __init__(self, vgg: nn.Module, texture: torch.Tensor,
-                 style_weights=DEFAULT_STYLE_WEIGHTS, content_weight=DEFAULT_CONTENT_WEIGHT,
-                 style_scale: float = 1.0, style_layers=STYLE_LAYERS, content_layer=CONTENT_LAYER):
+    def __init__(self, vgg: nn.Module, texture: torch.Tensor, style_weights: Mapping[str, float],
+                 content_weight: float, style_scale: float = 1.0, content_layer=CONTENT_LAYER):
         super().__init__()
-        if len(style_weights) != len(style_layers):
-            raise ValueError(f'{len(style_layers)} style weights are needed '
-                             f'(one per layer {", ".join(style_layers)}), got {len(style_weights)}')
-        self.style_layers = tuple(style_layers)
+        self.style_layers = tuple(style_weights)
         self.content_layer = content_layer
-        self.style_weights = tuple(float(w) for w in style_weights)
+        self.style_weights = tuple(float(w) for w in style_weights.values())
         self.content_weight = float(content_weight)
         self.style_scale = float(style_scale)
         self.features = VGGFeatures(vgg, self.style_layers + (content_layer,))
@@ -132,7 +124,7 @@ class SynthesisLoss(TextureLoss):
     two are what the trainer adds; the distance is what a user watches (0: every sample alike).
     """
 
-    def __init__(self, vgg: nn.Module, texture: torch.Tensor, style_weights=DEFAULT_STYLE_WEIGHTS,
+    def __init__(self, vgg: nn.Module, texture: torch.Tensor, style_weights: Mapping[str, float],
                  diversity: float = 0.0, style_scale: float = 1.0, normalise_grad: bool = False):
         super().__init__(vgg, texture, style_weights, 0.0, style_scale, content_layer=DIVERSITY_LAYER)
         self.diversity = float(diversity)
@@ -164,12 +156,13 @@ def nearest_distances(features: torch.Tensor) -> torch.Tensor:
     return d.min(1).values.clamp_min(1e-8)
 
 
-def calibrate(style_terms, content_term, balance: float) -> float:
-    """The style scale s that makes the default-weighted style term `balance` times the default
-    content term, for terms measured (by `TextureLoss.terms`) on the reference. The user's own
-    weights then act on top: doubling the content weight halves the relative style."""
-    style = sum(w * float(l) for w, l in zip(DEFAULT_STYLE_WEIGHTS, style_terms))
-    content = DEFAULT_CONTENT_WEIGHT * float(content_term)
+def calibrate(style_terms, content_term, balance: float, weights: Sequence[float], content_weight: float) -> float:
+    """The style scale s that makes the style term weighted by the reference `weights` (the
+    seed's: the product's defaults) `balance` times the content term weighted by the reference
+    `content_weight`, for terms measured (by `TextureLoss.terms`) on the reference batch. A
+    user's own weights then act on top: doubling the content weight halves the relative style."""
+    style = sum(float(w) * float(l) for w, l in zip(weights, style_terms, strict=True))
+    content = float(content_weight) * float(content_term)
     if not (style > 0 and content > 0):
         raise ValueError('the style scale cannot be calibrated: the reference has no style or no content '
                          'loss (a blank texture, or blank photos?). Give --style_scale a number instead.')

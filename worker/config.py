@@ -17,6 +17,8 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+from models.losses import calibrate
+
 from . import REPO, checkpoint as ckpt
 from .errors import UsageError
 
@@ -24,6 +26,20 @@ _FILE = json.loads((Path(__file__).with_name('settings.json')).read_text())
 SCHEMA = _FILE['settings']
 SWEEP_VALUES = tuple(_FILE['sweep_values'])  # how many values a sweep takes: (at least, at most)
 DEFAULTS = {k: s['default'] for k, s in SCHEMA.items() if 'default' in s}
+STYLE_LAYERS = tuple(SCHEMA['style_weights']['labels'])  # relu1_1..relu5_1: a style weight each
+
+
+def by_layer(weights) -> dict[str, float]:
+    """Style weights as models.losses takes them: {layer: weight}, in STYLE_LAYERS order."""
+    if len(weights) != len(STYLE_LAYERS):
+        raise UsageError(f'{len(STYLE_LAYERS)} style weights are needed (one per layer {", ".join(STYLE_LAYERS)}), '
+                         f'got {len(weights)}')
+    return dict(zip(STYLE_LAYERS, (float(w) for w in weights)))
+
+
+def calibrate_with_defaults(style_terms, content_term, balance: float) -> float:
+    """models.losses.calibrate against the default weights, the units the balance is stated in."""
+    return calibrate(style_terms, content_term, balance, DEFAULTS['style_weights'], DEFAULTS['content_weight'])
 # What each mode (stylize, synthesis) changes from DEFAULTS.
 MODE_DEFAULTS = {mode: d for mode, d in _FILE['mode_defaults'].items() if not mode.startswith('_')}
 # What a resumed run may change; everything else comes from the checkpoint.
@@ -40,14 +56,14 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
-def _floats(s: str):
+def floats(s: str):
     try:
         return [float(x) for x in s.split(',')]
     except ValueError:
         raise argparse.ArgumentTypeError(f'expected comma-separated numbers like 5,6,2,2,2, got {s!r}')
 
 
-def _scale(s: str):
+def scale_or_auto(s: str):
     if s == 'auto':
         return s
     try:
@@ -59,7 +75,7 @@ def _scale(s: str):
     return value
 
 
-TYPES = {'int': int, 'float': float, 'floats': _floats, 'scale': _scale, 'text': str, 'path': str}
+TYPES = {'int': int, 'float': float, 'floats': floats, 'scale': scale_or_auto, 'text': str, 'path': str}
 
 
 def _help(key: str, spec: dict) -> str:

@@ -17,7 +17,8 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from . import REPO
-from .images import ImageError, check_image, is_image_name, open_rgb, to_tensor
+from .errors import UsageError
+from .images import ImageError, check_image, is_image_name, open_rgb, resize_long_side, to_tensor
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,15 @@ def resolve_texture(arg: str) -> Path:
             return f
     names = ', '.join(sorted(f.stem for f in (SAMPLES / 'textures').glob('*') if is_image_name(f)))
     raise DatasetError(f'texture {arg!r} is neither a file nor a built-in texture ({names})')
+
+
+def load_texture(path, size: int) -> torch.Tensor:
+    """The texture as the loss takes it: (1, 3, H, W) in [0, 1], its long side `size`."""
+    try:
+        im = open_rgb(path)
+    except ImageError as e:
+        raise UsageError(f'the texture {path} cannot be used: {e}. Give a .jpg or .png image.') from None
+    return to_tensor(resize_long_side(im, size)).unsqueeze(0)
 
 
 def _were(n: int, noun: str) -> str:

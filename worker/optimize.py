@@ -23,16 +23,15 @@ import time
 import torch
 
 from models.generator import Generator
-from models.losses import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHTS, SynthesisLoss, TextureLoss, calibrate
+from models.losses import SynthesisLoss, TextureLoss
 from models.synthesis import SynthesisGenerator, seeded_noise
 from models.vgg import VGGWeightsUnavailable, load_vgg19
 
 from .checkpoint import load_record, resolve_model
-from .data import DatasetError, resolve_texture
+from .data import DatasetError, load_texture, resolve_texture
 from .images import ImageError, open_rgb, resize_long_side, save_image, to_image, to_tensor
-from .config import DEFAULTS, _floats, _scale
+from .config import DEFAULTS, by_layer, calibrate_with_defaults, floats, scale_or_auto
 from .errors import UsageError
-from .train import load_texture
 
 log = logging.getLogger('tn.optimize')
 LBFGS_ROUND = 20
@@ -53,8 +52,8 @@ def build_loss(objective: dict, vgg=None) -> TextureLoss:
     vgg = vgg if vgg is not None else load_vgg19(objective['vgg_weights'])
     scale = 1.0 if objective['style_scale'] == 'auto' else objective['style_scale']
     if objective.get('mode') == 'synthesis':
-        return SynthesisLoss(vgg, texture, objective['style_weights'], style_scale=scale)
-    return TextureLoss(vgg, texture, objective['style_weights'], objective['content_weight'], style_scale=scale)
+        return SynthesisLoss(vgg, texture, by_layer(objective['style_weights']), style_scale=scale)
+    return TextureLoss(vgg, texture, by_layer(objective['style_weights']), objective['content_weight'], style_scale=scale)
 
 
 def calibrate_on(loss_fn: TextureLoss, photo: torch.Tensor, balance: float, seed: int = 0) -> float:
@@ -63,7 +62,7 @@ def calibrate_on(loss_fn: TextureLoss, photo: torch.Tensor, balance: float, seed
         torch.manual_seed(seed)
         generator = Generator().to(photo.device)
         style, content = loss_fn.terms(generator(photo), photo)
-    return calibrate(style, content, balance)
+    return calibrate_with_defaults(style, content, balance)
 
 
 def calibrate_synthesis_on(loss_fn: SynthesisLoss, size: int, seed: int = 0) -> float:
@@ -128,9 +127,9 @@ def main(argv=None) -> int:
     p.add_argument('--size', type=int, default=256, help='long side of the photo, or the synthesized square, px (default 256)')
     p.add_argument('--method', choices=('lbfgs', 'adam'), default='lbfgs')
     p.add_argument('--style_size', type=int, default=DEFAULTS['style_size'])
-    p.add_argument('--style_weights', type=_floats, default=list(DEFAULT_STYLE_WEIGHTS))
-    p.add_argument('--content_weight', type=float, default=DEFAULT_CONTENT_WEIGHT)
-    p.add_argument('--style_scale', type=_scale, default='auto')
+    p.add_argument('--style_weights', type=floats, default=DEFAULTS['style_weights'])
+    p.add_argument('--content_weight', type=float, default=DEFAULTS['content_weight'])
+    p.add_argument('--style_scale', type=scale_or_auto, default='auto')
     p.add_argument('--balance', type=float, default=DEFAULTS['balance'])
     p.add_argument('--vgg_weights', default=DEFAULTS['vgg_weights'])
     p.add_argument('--seed', type=int, default=0, help='of the initial generator that --style_scale auto measures with')

@@ -24,7 +24,7 @@ from models.vgg import load_vgg19
 from .checkpoint import load_generator
 from .data import load_crop
 from .optimize import build_loss, objective_of
-from .train import load_texture
+from .data import load_texture
 
 
 def colour_gaussian(images: torch.Tensor):

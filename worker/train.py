@@ -28,23 +28,23 @@ from torch.utils.data import DataLoader
 
 from models.fast import forward_fast
 from models.generator import Generator
-from models.losses import SynthesisLoss, TextureLoss, calibrate
+from models.losses import SynthesisLoss, TextureLoss
 from models.synthesis import SynthesisGenerator, seeded_noise, tile
 from models.vgg import VGGWeightsUnavailable, load_vgg19
 
 from . import checkpoint as ckpt
 from . import malloc, trainer_lock
 from .atomic import DISK_FULL, write_json
-from .config import default_workers, from_request, parse_args, validate
+from .config import by_layer, calibrate_with_defaults, default_workers, from_request, parse_args, validate
 from .errors import RunFolderTaken, UsageError
-from .data import (ContentDataset, DatasetError, IterationSampler, NoiseStream, Scan, load_crop,
+from .data import (ContentDataset, DatasetError, IterationSampler, NoiseStream, Scan, load_crop, load_texture,
                    resolve_data_dir, resolve_texture, scan_folder)
 from .events import EventLog, copy_history
-from .images import ImageError, open_rgb, resize_long_side, save_image, to_image, to_tensor
+from .images import save_image, to_image
+from .protocol import PREVIEW_PHOTOS
 from .report import Reporter, download_progress
 
 log = logging.getLogger('tn.train')
-PREVIEW_PHOTOS = 4
 # Texture synthesis: previews are the samples of these seeds (worker.synthesize --seed 0 gives the
 # first), held-out evaluation the samples of EVAL_SEEDS (no training sample is drawn from them).
 PREVIEW_SEEDS = tuple(range(4))
@@ -79,14 +79,6 @@ def describe_device(device: torch.device) -> str:
         return f'cuda:{device.index} {p.name} ({p.total_memory / 2**30:.0f} GiB)'
     n = torch.get_num_threads()
     return f'cpu ({n} thread{"s" if n != 1 else ""})'
-
-
-def load_texture(path, size: int) -> torch.Tensor:
-    try:
-        im = open_rgb(path)
-    except ImageError as e:
-        raise UsageError(f'the texture {path} cannot be used: {e}. Give a .jpg or .png image.') from None
-    return to_tensor(resize_long_side(im, size)).unsqueeze(0)
 
 
 def held_out_split(paths: list, count: int) -> tuple[list, list]:
@@ -126,7 +118,7 @@ def calibrate_style(generator, loss_fn, photos, config: dict, world: int) -> dic
         dist.all_reduce(terms)
     *style, content = terms.tolist()
     try:
-        scale = calibrate(style, content, config['balance']) if config['style_scale'] == 'auto' else config['style_scale']
+        scale = calibrate_with_defaults(style, content, config['balance']) if config['style_scale'] == 'auto' else config['style_scale']
     except ValueError as e:
         raise UsageError(str(e)) from None
     weighted_content = loss_fn.content_weight * content
@@ -362,10 +354,10 @@ def build_networks(config: dict, texture, events, world: int, master: bool):
     vgg = vgg if master else load_vgg19(config['vgg_weights'])
     if config['mode'] == 'synthesis':
         return (SynthesisGenerator(scales=config['scales'], norm=config['norm']),
-                SynthesisLoss(vgg, texture, config['style_weights'], config['diversity'],
+                SynthesisLoss(vgg, texture, by_layer(config['style_weights']), config['diversity'],
                               normalise_grad=config['grad_norm']))
     generator = Generator(scales=config['scales'], norm=config['norm'], noise=config['noise'])
-    return generator, TextureLoss(vgg, texture, config['style_weights'], config['content_weight'])
+    return generator, TextureLoss(vgg, texture, by_layer(config['style_weights']), config['content_weight'])
 
 
 def build_optimizer(generator, config: dict, amp_dtype, record: dict | None):

@@ -2,7 +2,10 @@ import pytest
 import torch
 from torchvision.models import vgg19
 
-from models.losses import DEFAULT_STYLE_WEIGHTS, TextureLoss, calibrate, gram_matrix
+from models.losses import TextureLoss, calibrate, gram_matrix
+from worker.config import DEFAULTS, STYLE_LAYERS, UsageError, by_layer, calibrate_with_defaults
+
+DEFAULT_WEIGHTS = by_layer(DEFAULTS['style_weights'])
 from models.vgg import LAYER_INDEX, VGGFeatures, VGGWeightsUnavailable, load_vgg19
 
 
@@ -62,7 +65,8 @@ def test_texture_loss_matches_a_direct_computation(vgg):
     torch.manual_seed(0)
     texture, photo, output = torch.rand(1, 3, 40, 40), torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
     weights = [5, 6, 2, 2, 2]
-    loss = TextureLoss(vgg, texture, weights, 1e3, style_scale=7.0)
+    loss = TextureLoss(vgg, texture, dict(zip(['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'], weights)), 1e3,
+                       style_scale=7.0)
     style, content = loss(output, photo)
 
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
@@ -92,22 +96,22 @@ def test_texture_loss_matches_a_direct_computation(vgg):
 def test_calibrated_scale_sets_the_balance_and_the_weights_act_on_top(vgg):
     torch.manual_seed(0)
     texture, photo, output = torch.rand(1, 3, 40, 40), torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
-    default = TextureLoss(vgg, texture)
-    s = calibrate(*default.terms(output, photo), balance=3.0)
+    default = TextureLoss(vgg, texture, DEFAULT_WEIGHTS, DEFAULTS['content_weight'])
+    s = calibrate_with_defaults(*default.terms(output, photo), balance=3.0)
     default.style_scale = s
     style, content = default(output, photo)
     assert style.item() == pytest.approx(3.0 * content.item(), rel=1e-5)
     # The scale is computed for the default weights; the user's weights keep their meaning.
-    user = TextureLoss(vgg, texture, [2 * w for w in DEFAULT_STYLE_WEIGHTS], 2e3, style_scale=s)
+    user = TextureLoss(vgg, texture, {k: 2 * w for k, w in DEFAULT_WEIGHTS.items()}, 2 * DEFAULTS['content_weight'], style_scale=s)
     style2, content2 = user(output, photo)
     assert style2.item() == pytest.approx(2 * style.item(), rel=1e-5)
     assert content2.item() == pytest.approx(2 * content.item(), rel=1e-5)
     with pytest.raises(ValueError, match='--style_scale'):
-        calibrate([torch.tensor(0.0)] * 5, torch.tensor(1.0), 1.0)
+        calibrate([torch.tensor(0.0)] * 5, torch.tensor(1.0), 1.0, [1.0] * 5, 1.0)
 
 
 def test_loss_gradients_flow_to_the_output_only(vgg):
-    loss = TextureLoss(vgg, torch.rand(1, 3, 32, 32))
+    loss = TextureLoss(vgg, torch.rand(1, 3, 32, 32), DEFAULT_WEIGHTS, DEFAULTS['content_weight'])
     out = torch.rand(1, 3, 32, 32, requires_grad=True)
     photo = torch.rand(1, 3, 32, 32, requires_grad=True)
     style, content = loss(out, photo)
@@ -117,8 +121,8 @@ def test_loss_gradients_flow_to_the_output_only(vgg):
 
 
 def test_wrong_number_of_style_weights(vgg):
-    with pytest.raises(ValueError, match='5 style weights'):
-        TextureLoss(vgg, torch.rand(1, 3, 32, 32), [1, 2, 3])
+    with pytest.raises(UsageError, match=f'5 style weights are needed \\(one per layer {", ".join(STYLE_LAYERS)}\\), got 3'):
+        by_layer([1, 2, 3])
 
 
 def test_vgg_weights_from_a_file(tmp_path, vgg):

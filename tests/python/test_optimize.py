@@ -8,10 +8,10 @@ import torch
 from PIL import Image
 
 from conftest import REPO, TINY, train_cli
-from models.losses import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHTS, SynthesisLoss, TextureLoss
+from models.losses import SynthesisLoss, TextureLoss
 from models.vgg import load_vgg19
-from worker.config import DEFAULTS
-from worker.train import load_texture
+from worker.config import DEFAULTS, by_layer
+from worker.data import load_texture
 
 
 def run(*args, **kw):
@@ -33,11 +33,12 @@ def saved_loss(out, texture, style_scale, photo=None, size=None):
     image = Image.open(out)
     with torch.no_grad():
         if photo is None:
-            style = SynthesisLoss(vgg, style_image, DEFAULT_STYLE_WEIGHTS, style_scale=style_scale)(tensor(image))[0]
+            style = SynthesisLoss(vgg, style_image, by_layer(DEFAULTS['style_weights']), style_scale=style_scale)(tensor(image))[0]
             return style.item(), 0.0
         assert max(image.size) == size
         photo = Image.open(photo).convert('RGB').resize(image.size, Image.BICUBIC)  # the long side at --size
-        loss = TextureLoss(vgg, style_image, DEFAULT_STYLE_WEIGHTS, DEFAULT_CONTENT_WEIGHT, style_scale=style_scale)
+        loss = TextureLoss(vgg, style_image, by_layer(DEFAULTS['style_weights']), DEFAULTS['content_weight'],
+                           style_scale=style_scale)
         style, content = loss(tensor(image), tensor(photo))
         return style.item(), content.item()
 

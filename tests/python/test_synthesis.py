@@ -18,7 +18,8 @@ from worker.export import TOLERANCE, export
 from worker.images import save_image, to_image, to_tensor
 from worker.synthesize import loop_noise, synthesize
 from worker.texture_signals import seam, spread, texture_signals
-from worker.train import EVAL_SEEDS, load_texture
+from worker.data import load_texture
+from worker.train import EVAL_SEEDS
 
 ARTIFACTS = REPO / 'artifacts' / 'synthesis'
 TEXTURE = REPO / 'samples' / 'textures' / 'starry_swirls.jpg'

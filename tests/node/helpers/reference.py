@@ -28,7 +28,8 @@ from worker.data import load_crop  # noqa: E402
 from worker.images import open_rgb, to_image  # noqa: E402
 from worker.stylize import stylize  # noqa: E402
 from worker.synthesize import synthesize, tiled  # noqa: E402
-from worker.train import MEMORY_FORMAT, load_texture  # noqa: E402
+from worker.data import load_texture  # noqa: E402
+from worker.train import MEMORY_FORMAT  # noqa: E402
 
 DEVICE = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
