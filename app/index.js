@@ -10,7 +10,7 @@ const { attachRelay } = require('./relay');
 const { HttpError, errorHandler } = require('./http-error');
 const { sameOrigin, sameOriginOnly } = require('./origin');
 const { allowedHosts, hostAllowed, hostOnly } = require('./hosts');
-const { UPLOAD_BYTES } = require('./protocol');
+const { MESSAGE_BYTES } = require('./protocol');
 const { healthRouter } = require('./routes/health');
 const { runsRouter } = require('./routes/runs');
 const { sweepsRouter } = require('./routes/sweeps');
@@ -21,8 +21,6 @@ const { stylizeRouter } = require('./routes/stylize');
 const { ortRouter } = require('./routes/ort');
 
 const ROOT = path.resolve(__dirname, '..');
-// An image at the upload limit plus the socket.io framing around it.
-const MAX_MESSAGE = UPLOAD_BYTES + 5 * 2 ** 20;
 
 // options: {workerUrl, workerToken} to use a running service, or spawn settings {python,
 // runsDir, uploadsDir}; backoff {initialMs, maxMs, stableMs} for the restarts; allowedHosts
@@ -71,7 +69,7 @@ function createApp(options = {}) {
 
   const server = http.createServer(app);
   const io = new Server(server, {
-    maxHttpBufferSize: MAX_MESSAGE,
+    maxHttpBufferSize: MESSAGE_BYTES,
     allowRequest: (req, callback) => callback(null, hostAllowed(req.headers, hosts) && sameOrigin(req.headers)),
   });
   attachRelay(io, worker);

@@ -10,17 +10,31 @@ const MODE_DEFAULTS = Object.fromEntries(Object.entries(MODES || {}).filter(([mo
 
 const UPLOAD_BYTES = PROTOCOL.limits.upload_mb * 2 ** 20;
 
+// Names as protocol.json spells them: WORKER.up is 'up'; a misspelt WORKER.upp throws instead
+// of comparing false for ever.
+const names = (what, list) => new Proxy({}, {
+  get(_, name) {
+    if (typeof name !== 'string') return undefined;
+    if (!list.includes(name)) throw new Error(`${what} has no '${name}' (worker/protocol.json)`);
+    return name;
+  },
+});
+
 module.exports = {
   COMMANDS: PROTOCOL.commands,
   // The HTTP status for each kind of refused command.
   ERROR_STATUS: PROTOCOL.errors,
   EXPORT_FORMATS: PROTOCOL.export_formats,
   UPLOAD_BYTES,
+  // The largest socket.io message: an upload with its framing.
+  MESSAGE_BYTES: PROTOCOL.limits.message_mb * 2 ** 20,
+  JOB_ID_HEX: PROTOCOL.limits.job_id_hex,
+  STATE: names('a run state', [...PROTOCOL.states.active, ...PROTOCOL.states.ended]),
+  WORKER: names('the worker status', PROTOCOL.worker_states),
+  MESSAGE: names('socket.io', Object.keys(PROTOCOL.messages)),
   RUN_ID: new RegExp(PROTOCOL.limits.run_id),
   STOP_TIMEOUT_S: PROTOCOL.limits.stop_timeout_s,
   SYNTHESIZE: { side: PROTOCOL.limits.synthesize_side, count: PROTOCOL.limits.synthesize_count },
-  WORKER_STATES: PROTOCOL.worker_states,
-  MESSAGES: PROTOCOL.messages,
   // What the browser needs: the settings for the wizard (and sweeps) and each mode's defaults, the
   // limits, state names, picture extensions, export formats and socket.io messages.
   forBrowser: {

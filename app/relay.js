@@ -11,6 +11,7 @@
 // catches up from its own seq.
 const { isRunId } = require('./ids');
 const { WorkerUnavailable } = require('./worker');
+const { MESSAGE, WORKER } = require('./protocol');
 
 const room = (run) => `run:${run}`;
 
@@ -18,7 +19,7 @@ function attachRelay(io, worker) {
   const subscriptions = (socket) => (socket.data.subs ??= new Map());
 
   function send(socket, sub, msg) {
-    socket.emit('run_event', msg);
+    socket.emit(MESSAGE.run_event, msg);
     sub.last = msg.seq;
   }
 
@@ -72,10 +73,10 @@ function attachRelay(io, worker) {
   }
 
   io.on('connection', (socket) => {
-    socket.emit('worker_status', worker.status);
+    socket.emit(MESSAGE.worker_status, worker.status);
 
     // {run, after}; the optional ack says when the history has been sent ({ok, last} or {ok: false, error}).
-    socket.on('subscribe', async (payload, ack) => {
+    socket.on(MESSAGE.subscribe, async (payload, ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
       const { run, after = 0 } = payload && typeof payload === 'object' ? payload : {};
       if (!isRunId(run)) return reply({ ok: false, error: 'subscribe needs {run: a run id, after}' });
@@ -94,12 +95,12 @@ function attachRelay(io, worker) {
       }
     });
 
-    socket.on('unsubscribe', (payload) => {
+    socket.on(MESSAGE.unsubscribe, (payload) => {
       if (payload && isRunId(payload.run)) unsubscribe(socket, payload.run);
     });
   });
 
-  worker.on('run_event', (msg) => {
+  worker.on(MESSAGE.run_event, (msg) => {
     if (!msg || !isRunId(msg.run) || !Number.isSafeInteger(msg.seq)) return;
     for (const id of io.sockets.adapter.rooms.get(room(msg.run)) ?? []) {
       const socket = io.sockets.sockets.get(id);
@@ -108,12 +109,12 @@ function attachRelay(io, worker) {
     }
   });
 
-  worker.on('run_state', (msg) => io.emit('run_state', msg));
-  worker.on('run_deleted', (msg) => io.emit('run_deleted', msg));
+  worker.on(MESSAGE.run_state, (msg) => io.emit(MESSAGE.run_state, msg));
+  worker.on(MESSAGE.run_deleted, (msg) => io.emit(MESSAGE.run_deleted, msg));
 
   worker.on('status', (status) => {
-    io.emit('worker_status', status);
-    if (status.state !== 'up') return;
+    io.emit(MESSAGE.worker_status, status);
+    if (status.state !== WORKER.up) return;
     for (const socket of io.sockets.sockets.values()) {
       for (const sub of subscriptions(socket).values()) catchUp(socket, sub).catch(() => {});
     }

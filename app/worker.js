@@ -8,11 +8,9 @@ const http = require('node:http');
 const https = require('node:https');
 const { EventEmitter } = require('node:events');
 const { io } = require('socket.io-client');
-const { COMMANDS, STOP_TIMEOUT_S } = require('./protocol');
+const { COMMANDS, MESSAGE, STOP_TIMEOUT_S, WORKER } = require('./protocol');
 const { spawnService, terminate } = require('./worker-process');
 
-// Commands carry images up to the upload limit (stylize, save_texture); socket.io-client over ws
-// accepts up to 100 MB by default, the service sets its own limit.
 const BACKOFF = { initialMs: 500, maxMs: 10000, stableMs: 30000 };
 const CONNECT_GRACE_MS = 15000; // a live process we cannot (re)connect to for this long is restarted
 // The service waits this long for its trainers to checkpoint; Node gives it half as long again.
@@ -28,7 +26,7 @@ class Worker extends EventEmitter {
     this.token = url ? token : crypto.randomBytes(32).toString('hex');
     this.spawnOptions = { python, cwd, runsDir, uploadsDir, env };
     this.backoff = { ...BACKOFF, ...backoff };
-    this.status = { state: 'starting', message: 'starting the worker service' };
+    this.status = { state: WORKER.starting, message: 'starting the worker service' };
     this.socket = null;
     this.httpBase = url || null;
     this.proc = null; // the spawned service, in spawn mode
@@ -44,7 +42,7 @@ class Worker extends EventEmitter {
   }
 
   get up() {
-    return this.status.state === 'up' && !!this.socket?.connected;
+    return this.status.state === WORKER.up && !!this.socket?.connected;
   }
 
   setStatus(state, message) {
@@ -123,9 +121,7 @@ class Worker extends EventEmitter {
       reconnectionDelayMax: this.backoff.maxMs,
       timeout: 10000,
     });
-    socket.on('run_event', (msg) => this.emit('run_event', msg));
-    socket.on('run_state', (msg) => this.emit('run_state', msg));
-    socket.on('run_deleted', (msg) => this.emit('run_deleted', msg));
+    for (const name of [MESSAGE.run_event, MESSAGE.run_state, MESSAGE.run_deleted]) socket.on(name, (msg) => this.emit(name, msg));
     socket.on('disconnect', (reason) => {
       // A server-side disconnect is not retried by socket.io itself.
       if (reason === 'io server disconnect' && !this.stopping) setTimeout(() => socket.connect(), this.backoff.initialMs);
@@ -137,25 +133,25 @@ class Worker extends EventEmitter {
   follow() {
     const socket = this.connect(this.url, true);
     this.socket = socket;
-    this.setStatus('starting', `connecting to ${this.url}`);
-    socket.on('connect', () => this.setStatus('up'));
+    this.setStatus(WORKER.starting, `connecting to ${this.url}`);
+    socket.on('connect', () => this.setStatus(WORKER.up));
     socket.on('disconnect', () => {
-      if (!this.stopping) this.setStatus('down', `lost the connection to ${this.url}; reconnecting`);
+      if (!this.stopping) this.setStatus(WORKER.down, `lost the connection to ${this.url}; reconnecting`);
     });
     socket.on('connect_error', (err) => {
-      if (!this.stopping) this.setStatus('down', `cannot connect to ${this.url}: ${err.message}; retrying`);
+      if (!this.stopping) this.setStatus(WORKER.down, `cannot connect to ${this.url}: ${err.message}; retrying`);
     });
   }
 
   async supervise() {
     let delayMs = this.backoff.initialMs;
     while (!this.stopping) {
-      this.setStatus('starting', 'starting the worker service');
+      this.setStatus(WORKER.starting, 'starting the worker service');
       const upSince = { at: null };
       const reason = await this.runOnce(upSince);
       if (this.stopping) break;
       if (upSince.at && Date.now() - upSince.at > this.backoff.stableMs) delayMs = this.backoff.initialMs;
-      this.setStatus('down', `${reason}; restarting in ${delayMs / 1000} s`);
+      this.setStatus(WORKER.down, `${reason}; restarting in ${delayMs / 1000} s`);
       await new Promise((resolve) => {
         this.wake = resolve;
         setTimeout(resolve, delayMs);
@@ -171,8 +167,7 @@ class Worker extends EventEmitter {
     // --exit-with-stdin: the service then exits (stopping its trainers) when we die, even by
     // kill -9, instead of living on beside the next Node's service.
     const args = ['--port', '0', '--host', '127.0.0.1', '--exit-with-stdin'];
-    if (runsDir) args.push('--runs', runsDir);
-    if (uploadsDir) args.push('--uploads', uploadsDir);
+    args.push('--runs', runsDir, '--uploads', uploadsDir);
     const proc = spawnService({
       python, cwd, args, env: { ...env, TN_WORKER_TOKEN: this.token, PYTHONUNBUFFERED: '1' },
     });
@@ -191,11 +186,11 @@ class Worker extends EventEmitter {
         socket.on('connect', () => {
           clearTimeout(grace);
           upSince.at = Date.now();
-          this.setStatus('up');
+          this.setStatus(WORKER.up);
         });
         socket.on('disconnect', () => {
           if (this.stopping) return;
-          this.setStatus('down', 'lost the connection to the worker service; reconnecting');
+          this.setStatus(WORKER.down, 'lost the connection to the worker service; reconnecting');
           clearTimeout(grace);
           grace = setTimeout(() => resolve('the worker service stopped answering'), CONNECT_GRACE_MS);
         });
@@ -225,7 +220,7 @@ class Worker extends EventEmitter {
     if (this.socket) this.socket.close();
     if (this.proc) await terminate(this.proc, STOP_TIMEOUT_MS);
     await this.loop;
-    this.setStatus('down', 'stopped');
+    this.setStatus(WORKER.down, 'stopped');
   }
 }
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from .data import resolve_data_dir, scan_folder
 from .errors import UsageError
 from .images import open_rgb
-from .protocol import SYNTHESIZE_COUNT, SYNTHESIZE_SIDE
+from .protocol import STYLIZE_NOISE, STYLIZE_SEED, STYLIZE_SIZE, SYNTHESIZE_COUNT, SYNTHESIZE_SIDE
 
 THUMBNAILS = 6
 VGG19_MB = 548  # torchvision's IMAGENET1K_V1 file
@@ -65,6 +65,22 @@ class Models:
         if mode_of(generator) != mode:
             load_generator(path, mode)  # raises, saying what the model is for
         return generator
+
+
+def noise_and_seed(data) -> tuple[float, int]:
+    """A stylize request's noise factor and seed, the protocol's defaults where it names none."""
+    noise, seed = data.get('noise'), data.get('seed')
+    return float(STYLIZE_NOISE if noise is None else noise), int(STYLIZE_SEED if seed is None else seed)
+
+
+def stylize_size(data) -> int | None:
+    """A stylize request's long side in pixels, within the protocol's bounds, or None (the photo's own)."""
+    if not data.get('size'):
+        return None
+    size, (low, high) = int(data['size']), STYLIZE_SIZE
+    if not low <= size <= high:
+        raise UsageError(f'size must be {low} to {high} pixels')
+    return size
 
 
 def _png(image) -> bytes:
@@ -130,9 +146,8 @@ class Commands:
             raise UsageError('no image was sent')
         photo = open_rgb(bytes(blob))
         t = time.perf_counter()
-        size = int(data['size']) if data.get('size') else None
-        seed = int(data['seed']) if data.get('seed') is not None else 0
-        out = stylize(self.models.get(path, 'stylize'), photo, float(data.get('noise', 1.0)), seed, size)
+        noise, seed = noise_and_seed(data)
+        out = stylize(self.models.get(path, 'stylize'), photo, noise, seed, stylize_size(data))
         return {'image': _png(out), 'width': out.width, 'height': out.height,
                 'ms': round((time.perf_counter() - t) * 1000, 1)}
 
@@ -140,8 +155,7 @@ class Commands:
         """A video job: every frame through the network with one noise draw (the same seed)."""
         from .stylize import stylize
         generator = self.models.get(self.runs.get_run(data.get('run')).model_path(data.get('checkpoint')), 'stylize')
-        noise = float(data.get('noise', 1.0))
-        seed = int(data['seed']) if data.get('seed') is not None else 0
+        noise, seed = noise_and_seed(data)
         job = self.videos.start(data.get('data'), str(data.get('filename') or 'video.mp4'),
                                 lambda frame: stylize(generator, frame, noise, seed))
         return {'job': job}

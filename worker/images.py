@@ -14,8 +14,8 @@ import torch
 from PIL import Image, ImageOps
 
 from .atomic import atomic_write
+from .protocol import IMAGE_EXTENSIONS as EXTENSIONS
 
-EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.ppm', '.pgm', '.jfif')
 # Above this an image is refused rather than decoded: a 200-megapixel RGB image is 600 MB in
 # memory before any resizing. Pillow's own bomb check (DecompressionBombError) is at 2x its limit.
 MAX_PIXELS = 178_956_970

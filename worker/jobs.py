@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 from .errors import NotFound, UsageError
-from .protocol import UPLOAD_BYTES
+from .protocol import JOB_ID_HEX, STATE, UPLOAD_BYTES
 from .video import VIDEO_EXTENSIONS, is_video_name, stylize_video
 
 log = logging.getLogger('tn.jobs')
@@ -40,13 +40,13 @@ class VideoJobs:
                              'line (python -m worker.stylize --input clip.mp4 --output out.mp4)')
         if not is_video_name(filename):
             raise UsageError(f'{filename}: send a video ({", ".join(VIDEO_EXTENSIONS)})')
-        job_id = secrets.token_hex(8)
+        job_id = secrets.token_hex(JOB_ID_HEX // 2)
         folder = self.folder / job_id
         folder.mkdir()
         stem = re.sub(r'[^A-Za-z0-9_-]+', '-', Path(filename).stem).strip('-')[:40] or 'video'
         source = folder / f'source{Path(filename).suffix.lower()}'
         source.write_bytes(data)
-        job = {'id': job_id, 'state': 'queued', 'done': 0, 'total': None, 'error': None,
+        job = {'id': job_id, 'state': STATE.queued, 'done': 0, 'total': None, 'error': None,
                'file': f'{stem}-stylized.mp4'}
         with self.lock:
             self.jobs[job_id] = job
@@ -58,17 +58,17 @@ class VideoJobs:
 
     def _run(self, job, source: Path, render):
         with self.turn:
-            job['state'] = 'running'
+            job['state'] = STATE.running
 
             def progress(done, total):
                 job['done'], job['total'] = done, total
             try:
                 stylize_video(render, source, source.with_name(job['file']), progress)
                 job['total'] = job['done']
-                job['state'] = 'done'
+                job['state'] = STATE.done
             except Exception as e:  # the job's own error, for the page that asks
                 log.warning('video job %s failed: %s', job['id'], e)
-                job['state'], job['error'] = 'failed', str(e)
+                job['state'], job['error'] = STATE.failed, str(e)
             finally:
                 source.unlink(missing_ok=True)
 
@@ -80,6 +80,6 @@ class VideoJobs:
 
     def output(self, job_id) -> Path:
         job = self.get(job_id)
-        if job['state'] != 'done':
+        if job['state'] != STATE.done:
             raise NotFound(f'video job {job_id} has no output yet ({job["state"]})')
         return self.folder / job_id / job['file']

@@ -20,7 +20,7 @@ from .checkpoint import checkpoints_by_iteration
 from .config import DEFAULTS, REQUEST, RUN_FLAGS
 from .errors import NotFound
 from .events import FILENAME as EVENTS
-from .protocol import RUN_ID
+from .protocol import RUN_ID, STATE
 
 # A folder under the runs directory is a run if it holds one of these. A trainer writes its
 # config.json after its claim (trainer.lock) and the pictures the list shows.
@@ -111,14 +111,38 @@ class Run:
         self.offset = 0   # bytes of events.jsonl already relayed
         self.seq = 0      # lines of events.jsonl already relayed
         self.summary = {}
+        self._files = {}  # name -> (stat key, parsed JSON): see _json
         self.read_new_events()  # what the record already holds; later lines are relayed live
+
+    def _json(self, name: str):
+        """A JSON file of the folder, parsed: the value, None if absent, or the OSError/ValueError
+        that reading it raised. Read again only when the file changed (RunInfos are made up to
+        once a second per run, and each needs request.json, config.json and meta.json)."""
+        path = self.folder / name
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            return e
+        key = (st.st_ino, st.st_mtime_ns, st.st_size)
+        cached = self._files.get(name)
+        if cached and cached[0] == key:
+            return cached[1]
+        try:
+            value = json.loads(path.read_text())
+        except (OSError, ValueError) as e:
+            value = e
+        self._files[name] = (key, value)
+        return value
+
+    def _dict(self, name: str) -> dict:
+        value = self._json(name)
+        return value if isinstance(value, dict) else {}
 
     @property
     def request(self) -> dict:
-        try:
-            return json.loads((self.folder / REQUEST).read_text())
-        except (OSError, ValueError):
-            return {}
+        return self._dict(REQUEST)
 
     @property
     def origin(self) -> str:
@@ -126,11 +150,7 @@ class Run:
         return 'app' if (self.folder / REQUEST).exists() else 'cli'
 
     def _recorded_config(self) -> dict:
-        try:
-            config = json.loads((self.folder / 'config.json').read_text())
-        except (OSError, ValueError):
-            return {}
-        return config if isinstance(config, dict) else {}
+        return self._dict('config.json')
 
     @property
     def config(self) -> dict:
@@ -148,12 +168,11 @@ class Run:
     def problem(self) -> str | None:
         """Why this folder cannot be read as a run, or None."""
         for name in (REQUEST, 'config.json'):
-            try:
-                data = json.loads((self.folder / name).read_text())
-            except FileNotFoundError:
+            data = self._json(name)
+            if data is None:
                 continue
-            except (OSError, ValueError) as e:
-                return f'its {name} cannot be read ({e}); the other files are untouched'
+            if isinstance(data, (OSError, ValueError)):
+                return f'its {name} cannot be read ({data}); the other files are untouched'
             if not isinstance(data, dict):
                 return f'its {name} is not a JSON object; the other files are untouched'
         if not os.access(self.folder / EVENTS, os.R_OK) and (self.folder / EVENTS).exists():
@@ -177,10 +196,7 @@ class Run:
     @property
     def name(self) -> str | None:
         """The name a user gave the run (meta.json), else None."""
-        try:
-            name = json.loads((self.folder / 'meta.json').read_text()).get('name')
-        except (OSError, ValueError, AttributeError):
-            return None
+        name = self._dict('meta.json').get('name')
         return name if isinstance(name, str) and name else None
 
     def _note(self, event: dict):
@@ -227,27 +243,23 @@ class Run:
 
     def state(self, queued: bool) -> str:
         if self.process is not None or self.pid is not None:  # until the monitor has seen it end
-            return 'stopping' if self.stop_requested_at else 'running'
+            return STATE.stopping if self.stop_requested_at else STATE.running
         if 'done' in self.summary:
-            return 'stopped' if self.summary['done'].get('stopped') else 'done'
+            return STATE.stopped if self.summary['done'].get('stopped') else STATE.done
         if 'error' in self.summary or (self.folder / 'exit.json').exists():
-            return 'failed'
-        return 'queued' if queued else 'failed'
+            return STATE.failed
+        return STATE.queued if queued else STATE.failed
 
     def info(self, queue: list) -> dict:
         rev = _next_rev()  # before reading the state: an info is never older than its rev
-        exit_info = {}
-        try:
-            exit_info = json.loads((self.folder / 'exit.json').read_text())
-        except (OSError, ValueError):
-            pass
+        exit_info = self._dict('exit.json')
         request, config = self.request, self.config
         s = self.summary
         state, problem = self.state(self.id in queue), self.problem()
         error = s.get('error')
         if problem:
-            state, error = 'failed', f'This run folder cannot be read: {problem}.'
-        elif state == 'failed' and not error and not exit_info:
+            state, error = STATE.failed, f'This run folder cannot be read: {problem}.'
+        elif state == STATE.failed and not error and not exit_info:
             error = self.silent_end()
         total = s.get('iterations', config.get('iterations', DEFAULTS['iterations']))
         texture = str(config.get('texture') or '') or None

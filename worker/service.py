@@ -18,12 +18,11 @@ import threading
 from flask import Flask, abort, request, send_file, send_from_directory
 from flask_socketio import SocketIO
 
-from . import REPO
 from .atomic import DISK_FULL
 from .commands import Commands, Models
 from .errors import NotFound, UsageError
 from .jobs import VideoJobs
-from .protocol import PROTOCOL, RUN_ID, UPLOAD_BYTES
+from .protocol import MESSAGE, MESSAGE_BYTES, PROTOCOL, RUN_ID, UPLOAD_BYTES
 from .runs import RunManager
 from .textures import Textures
 
@@ -64,15 +63,15 @@ def create_service(runs_dir, uploads_dir, token: str):
     """The Flask app and its socket.io server, wired to the runs, the textures and the commands."""
     app = Flask(__name__)
     app.config['MAX_CONTENT_LENGTH'] = UPLOAD_BYTES
-    socketio = SocketIO(app, async_mode='threading', max_http_buffer_size=UPLOAD_BYTES + 2**20,
+    socketio = SocketIO(app, async_mode='threading', max_http_buffer_size=MESSAGE_BYTES,
                         cors_allowed_origins=[])
     _send_whole_packets(socketio.server)
     textures = Textures(os.path.join(uploads_dir, 'textures'))
     manager = RunManager(
         runs_dir, textures,
-        on_event=lambda run_id, seq, event: socketio.emit('run_event', {'run': run_id, 'seq': seq, 'event': event}),
-        on_state=lambda info: socketio.emit('run_state', {'run': info}),
-        on_deleted=lambda run_id: socketio.emit('run_deleted', {'run': run_id}))
+        on_event=lambda run_id, seq, event: socketio.emit(MESSAGE.run_event, {'run': run_id, 'seq': seq, 'event': event}),
+        on_state=lambda info: socketio.emit(MESSAGE.run_state, {'run': info}),
+        on_deleted=lambda run_id: socketio.emit(MESSAGE.run_deleted, {'run': run_id}))
     videos = VideoJobs(os.path.join(uploads_dir, 'videos'))
     commands = Commands(manager, textures, Models(), videos)
 
@@ -139,8 +138,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog='python -m worker.service')
     p.add_argument('--host', default='127.0.0.1')
     p.add_argument('--port', type=int, default=0, help='0: any free port (printed on the first line)')
-    p.add_argument('--runs', default=os.environ.get('TN_RUNS_DIR', str(REPO / 'runs')))
-    p.add_argument('--uploads', default=os.environ.get('TN_UPLOADS_DIR', str(REPO / 'uploads')))
+    # Node names both (app/index.js holds the defaults and TN_RUNS_DIR, TN_UPLOADS_DIR)
+    p.add_argument('--runs', required=True, help='the runs folder: every run folder in it is listed')
+    p.add_argument('--uploads', required=True, help='where uploaded textures and video jobs go')
     p.add_argument('--exit-with-stdin', action='store_true',
                    help='exit when stdin closes (the parent process died)')
     args = p.parse_args(argv)

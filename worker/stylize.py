@@ -31,6 +31,7 @@ from models.tiled import forward_tiled, halo
 from . import malloc
 from .checkpoint import load_generator, resolve_model
 from .images import EXTENSIONS, ImageError, is_image_name, open_rgb, resize_long_side, save_image, to_image, to_tensor
+from .protocol import STYLIZE_NOISE, STYLIZE_SEED
 from .video import VIDEO_EXTENSIONS, VideoError, is_video_name, stylize_video
 
 log = logging.getLogger('tn.stylize')
@@ -85,7 +86,7 @@ def tile_size(generator, budget: int, pixels: int) -> int | None:
     return max(256, min(2048, side))
 
 
-def stylize(generator, image: Image.Image, noise: float = 1.0, seed: int | None = 0,
+def stylize(generator, image: Image.Image, noise: float = STYLIZE_NOISE, seed: int | None = STYLIZE_SEED,
             size: int | None = None, preserve_colors: bool = False, budget: int | None = None) -> Image.Image:
     """One RGB PIL image in, its stylization out. A fixed `seed` makes the result repeatable."""
     if size:
@@ -139,8 +140,8 @@ def main(argv=None) -> int:
     p.add_argument('--model', required=True, help='model.pth, a checkpoint, a run folder, or an authors\' .t7')
     p.add_argument('--input', required=True, help='an image, a folder of images, or a video')
     p.add_argument('--output', required=True, help='an image path, a folder, or a video path')
-    p.add_argument('--noise', type=float, default=1.0, help='noise factor: style strength (default 1)')
-    p.add_argument('--seed', type=int, default=0, help='noise seed, for repeatable results (default 0)')
+    p.add_argument('--noise', type=float, default=STYLIZE_NOISE, help=f'noise factor: style strength (default {STYLIZE_NOISE:g})')
+    p.add_argument('--seed', type=int, default=STYLIZE_SEED, help=f'noise seed, for repeatable results (default {STYLIZE_SEED})')
     p.add_argument('--fresh_noise', action='store_true',
                    help='video: a new noise draw for each frame (the texture boils; for comparison)')
     p.add_argument('--size', type=int, help='resize so the long side is this many px')

@@ -10,7 +10,7 @@ function datasetsRouter(worker) {
     const folder = req.body?.path;
     if (typeof folder !== 'string' || !folder.trim()) throw new HttpError(400, 'send JSON {path: a folder of photos}');
     // A large folder takes a while to check photo by photo.
-    const scan = await ask(worker, 'scan_dataset', { path: folder }, { timeoutMs: 300000 });
+    const scan = await ask(worker, 'scan_dataset', { path: folder });
     scan.thumbnails = (scan.thumbnails || []).map((b) => `data:image/jpeg;base64,${Buffer.from(b).toString('base64')}`);
     res.json(scan);
   });

@@ -75,7 +75,7 @@ function runsRouter(worker) {
     if (checkpoint !== undefined && !isSafeName(checkpoint)) throw new HttpError(400, 'checkpoint must be a checkpoint file of the run');
     // 10 minutes: a pt2 export traces the network and loads the program back to check it, which
     // took 5 minutes on a shared 2-core machine under load (README, Export).
-    const out = await ask(worker, 'export_model', { run: req.params.id, format, checkpoint }, { timeoutMs: 600000 });
+    const out = await ask(worker, 'export_model', { run: req.params.id, format, checkpoint });
     const stem = checkpoint ? checkpoint.replace(/\.pth$/, '') : 'model';
     res.attachment(`${req.params.id}-${stem}${EXPORT_FORMATS[format]}`);
     res.type('application/octet-stream').send(Buffer.from(out.data));

@@ -34,12 +34,10 @@ function stylizeRouter(worker) {
     }
     const seed = param('seed', INTEGER, 'a whole number');
     if (seed !== undefined) payload.seed = Number(seed);
+    // its bounds are checked by the service (protocol.json stylize_size), for every caller
     const size = param('size', INTEGER, 'a size in pixels');
-    if (size !== undefined) {
-      if (Number(size) < 16 || Number(size) > 8192) throw new HttpError(400, 'size must be 16 to 8192 pixels');
-      payload.size = Number(size);
-    }
-    const out = await ask(worker, 'stylize', payload, { timeoutMs: 300000 });
+    if (size !== undefined) payload.size = Number(size);
+    const out = await ask(worker, 'stylize', payload);
     res.set({
       'Content-Type': 'image/png',
       'X-Image-Width': String(out.width),

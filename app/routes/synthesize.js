@@ -37,9 +37,8 @@ function synthesizeBody(body, run) {
   return payload;
 }
 
-// A large sample on the CPU takes seconds: the same long timeout as stylize.
 const synthesize = (worker) => async (req, res) => {
-  res.json(await ask(worker, 'synthesize', synthesizeBody(req.body, req.params.id), { timeoutMs: 300000 }));
+  res.json(await ask(worker, 'synthesize', synthesizeBody(req.body, req.params.id)));
 };
 
 module.exports = { synthesize, synthesizeBody };

@@ -19,7 +19,7 @@ function texturesRouter(worker) {
 
   router.post('/', ...rawImage, async (req, res) => {
     const filename = uploadName(req.get('X-Filename'));
-    const result = await ask(worker, 'save_texture', { filename, data: req.body }, { timeoutMs: 60000 });
+    const result = await ask(worker, 'save_texture', { filename, data: req.body });
     res.status(201).json(result);
   });
 

@@ -7,7 +7,7 @@ const { ask } = require('./ask');
 const { HttpError } = require('../http-error');
 const { isRunId, isSafeName, uploadName } = require('../ids');
 const { proxyFile } = require('../proxy');
-const { UPLOAD_BYTES } = require('../protocol');
+const { JOB_ID_HEX, UPLOAD_BYTES } = require('../protocol');
 
 // MP4 and QuickTime ('ftyp' at 4), Matroska and WebM (EBML), AVI (RIFF....AVI ).
 function isVideo(buf) {
@@ -16,7 +16,7 @@ function isVideo(buf) {
     || (buf.toString('latin1', 0, 4) === 'RIFF' && buf.toString('latin1', 8, 12) === 'AVI '));
 }
 
-const JOB = /^[0-9a-f]{16}$/;
+const JOB = new RegExp(`^[0-9a-f]{${JOB_ID_HEX}}$`);
 
 function videosRouter(worker) {
   const router = express.Router();
@@ -34,7 +34,7 @@ function videosRouter(worker) {
     const out = await ask(worker, 'stylize_video', {
       run, checkpoint: checkpoint || undefined, noise: noise === undefined ? undefined : Number(noise),
       seed: seed === undefined ? undefined : Number(seed), filename, data: req.body,
-    }, { timeoutMs: 120000 });
+    });
     res.status(202).json(out);
   });
 

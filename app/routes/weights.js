@@ -12,7 +12,7 @@ function weightsRouter(worker) {
     const spec = req.query.spec ?? 'imagenet';
     if (typeof spec !== 'string' || !spec.trim() || spec.length > 4096) throw new HttpError(400, 'give ?spec=imagenet, random or a file path');
     // A weights file is loaded to check it (548 MB: a few seconds); a download check waits 3 s at most.
-    res.json(await ask(worker, 'vgg_weights', { spec: spec.trim() }, { timeoutMs: 120000 }));
+    res.json(await ask(worker, 'vgg_weights', { spec: spec.trim() }));
   });
   return router;
 }

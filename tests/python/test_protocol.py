@@ -3,7 +3,9 @@ with a method of worker.commands, and every refusal carries a kind Node has a st
 import errno
 import inspect
 
-from worker.commands import Commands
+import pytest
+
+from worker.commands import Commands, noise_and_seed, stylize_size
 from worker.errors import Conflict, NotFound, UsageError
 from worker.protocol import PROTOCOL
 from worker.service import refusal
@@ -24,3 +26,15 @@ def test_every_refusal_has_a_kind_with_a_status():
         assert ack['ok'] is False and ack['kind'] == kind and ack['error'], (error, ack)
         assert isinstance(kinds[kind], int) and 400 <= kinds[kind] < 600
     assert 'the disk is full' in refusal('save_texture', OSError(errno.ENOSPC, 'No space left'))['error']
+
+
+def test_a_stylize_request_takes_the_protocols_defaults_and_bounds():
+    """Checked by the service, for Node and any other caller (Node checks only that it is a number)."""
+    defaults = PROTOCOL['stylize_defaults']
+    assert noise_and_seed({}) == (defaults['noise'], defaults['seed'])
+    assert noise_and_seed({'noise': 0, 'seed': 0}) == (0.0, 0)  # a zero is a value, not "none given"
+    low, high = PROTOCOL['limits']['stylize_size']
+    assert stylize_size({}) is None and stylize_size({'size': low}) == low and stylize_size({'size': high}) == high
+    for size in (low - 1, high + 1):
+        with pytest.raises(UsageError, match=f'size must be {low} to {high} pixels'):
+            stylize_size({'size': size})
