@@ -258,7 +258,7 @@ class Commands:
         gpus = [{'index': i, 'name': torch.cuda.get_device_name(i),
                  'memory_gb': round(torch.cuda.get_device_properties(i).total_memory / 2**30, 1)}
                 for i in range(torch.cuda.device_count())]
-        from .train import cpu_has_bf16
+        from .hardware import cpu_has_bf16
         return {'device': {'kind': 'cuda' if gpus else 'cpu', 'gpus': gpus, 'cpus': os.cpu_count(),
                            'cpu_bf16': cpu_has_bf16()}}
 

@@ -44,6 +44,7 @@ def calibrate_with_defaults(style_terms, content_term, balance: float) -> float:
 MODE_DEFAULTS = {mode: d for mode, d in _FILE['mode_defaults'].items() if not mode.startswith('_')}
 # What a resumed run may change; everything else comes from the checkpoint.
 RESUMABLE = tuple(k for k, s in SCHEMA.items() if s.get('resumable'))
+SWEEPABLE = tuple(key for key, spec in SCHEMA.items() if 'sweep' in spec)
 # Flags that are not settings: where the run goes, and what it resumes.
 RUN_FLAGS = ('out', 'resume')
 REQUEST = 'request.json'  # a run folder's settings as the web app asked for them (README: The run folder)
@@ -169,6 +170,26 @@ def validate(config: dict) -> tuple[dict, dict | None]:
         elif value is not None:
             args[key] = typed(key, value)
     return settings(args)
+
+
+def check_sweep(key, values) -> tuple[str, list]:
+    """(setting, values) checked: a sweepable setting and 2 to 6 distinct numbers of its type."""
+    if key not in SWEEPABLE:
+        raise UsageError(f'{key!r} cannot be swept; choose one of {", ".join(SWEEPABLE)}')
+    low, high = SWEEP_VALUES
+    if not isinstance(values, list) or not low <= len(values) <= high:
+        raise UsageError(f'a sweep takes {low} to {high} values of {key}, separated by commas')
+    kind = SCHEMA[key]['type']
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise UsageError(f'{key} values must be numbers, not {v!r}')
+        if kind == 'int' and v != int(v):
+            raise UsageError(f'{key} takes whole numbers, not {v}')
+        out.append(int(v) if kind == 'int' else float(v))
+    if len(set(out)) != len(out):
+        raise UsageError(f'the values of {key} repeat; give each once')
+    return key, out
 
 
 def from_request(run_dir) -> tuple[dict, dict | None]:

@@ -24,13 +24,12 @@ from pathlib import Path
 from . import trainer_process, trainer_lock
 from .atomic import write_json
 from .checkpoint import checkpoints_by_iteration, promote
-from .config import DEFAULTS, REQUEST, in_bounds, validate
+from .config import DEFAULTS, REQUEST, check_sweep, in_bounds, validate
 from .data import DatasetError, resolve_data_dir, scan_folder
 from .errors import Conflict, NotFound, UsageError
 from .events import FILENAME as EVENTS, EventLog, read_events
 from .protocol import ACTIVE, STOP_TIMEOUT
 from .run_folder import Run, alive, clock, continue_to, find_runs
-from .sweep import check_sweep, new_id
 
 log = logging.getLogger('tn.runs')
 POLL = 0.05  # seconds between looks at running trainers: the event latency floor
@@ -163,7 +162,8 @@ class RunManager:
         key, values = check_sweep(setting, values)
         checked = [self._checked({**config, key: value}) for value in values]
         name = str(name or '').strip()[:80] or f'{key} sweep'
-        sweep = {'id': new_id(), 'name': name, 'setting': key, 'values': values}
+        # a web sweep's id; a CLI sweep is named by its folder
+        sweep = {'id': f'{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}', 'name': name, 'setting': key, 'values': values}
         runs = [self._queue_new(*c, sweep={**sweep, 'value': value, 'index': i})
                 for i, (c, value) in enumerate(zip(checked, values))]
         return {'sweep': sweep, 'runs': runs}

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -23,33 +21,10 @@ from pathlib import Path
 
 from . import REPO
 from .atomic import write_json
-from .config import SCHEMA, SWEEP_VALUES, parse_args, to_argv, validate
+from .config import check_sweep, parse_args, to_argv, validate
 from .errors import UsageError
 
 log = logging.getLogger('tn.sweep')
-SWEEPABLE = tuple(key for key, spec in SCHEMA.items() if 'sweep' in spec)
-
-
-def check_sweep(key, values) -> tuple[str, list]:
-    """(setting, values) checked: a sweepable setting and 2 to 6 distinct numbers of its type."""
-    if key not in SWEEPABLE:
-        raise UsageError(f'{key!r} cannot be swept; choose one of {", ".join(SWEEPABLE)}')
-    low, high = SWEEP_VALUES
-    if not isinstance(values, list) or not low <= len(values) <= high:
-        raise UsageError(f'a sweep takes {low} to {high} values of {key}, separated by commas')
-    kind = SCHEMA[key]['type']
-    out = []
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise UsageError(f'{key} values must be numbers, not {v!r}')
-        if kind == 'int' and v != int(v):
-            raise UsageError(f'{key} takes whole numbers, not {v}')
-        out.append(int(v) if kind == 'int' else float(v))
-    if len(set(out)) != len(out):
-        raise UsageError(f'the values of {key} repeat; give each once')
-    return key, out
-
-
 def parse_set(text: str) -> tuple[str, list]:
     """`content_weight=250,1000,4000` -> ('content_weight', [250.0, 1000.0, 4000.0]), checked."""
     key, sep, rest = text.partition('=')
@@ -70,11 +45,6 @@ def variants(config: dict, key: str, values: list) -> list[dict]:
         validate(variant)
         out.append(variant)
     return out
-
-
-def new_id() -> str:
-    """A sweep's id (the web app's; a CLI sweep is named by its folder)."""
-    return f'{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}'
 
 
 def label(key: str, value) -> str:

@@ -40,6 +40,7 @@ from .errors import RunFolderTaken, UsageError
 from .data import (ContentDataset, DatasetError, IterationSampler, NoiseStream, Scan, load_crop, load_texture,
                    resolve_data_dir, resolve_texture, scan_folder)
 from .events import EventLog, copy_history
+from .hardware import cpu_has_bf16
 from .images import save_image, to_image
 from .protocol import PREVIEW_PHOTOS
 from .report import Reporter, download_progress
@@ -282,13 +283,6 @@ def precision(device: torch.device, choice: str = 'auto') -> torch.dtype | None:
     if device.type == 'cuda':
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if cpu_has_bf16() else None
-
-
-def cpu_has_bf16() -> bool:
-    try:
-        return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    except AttributeError:  # a torch without these probes: assume not
-        return False
 
 
 def open_record(config: dict, record, inputs) -> EventLog:

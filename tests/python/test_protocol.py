@@ -2,9 +2,12 @@
 with a method of worker.commands, and every refusal carries a kind Node has a status for."""
 import errno
 import inspect
+import subprocess
+import sys
 
 import pytest
 
+from worker import REPO
 from worker.commands import Commands, noise_and_seed, stylize_size
 from worker.errors import Conflict, NotFound, UsageError
 from worker.protocol import PROTOCOL
@@ -38,3 +41,13 @@ def test_a_stylize_request_takes_the_protocols_defaults_and_bounds():
     for size in (low - 1, high + 1):
         with pytest.raises(UsageError, match=f'size must be {low} to {high} pixels'):
             stylize_size({'size': size})
+
+
+def test_the_service_imports_no_command_line_tool():
+    """The trainer, the sweep and the optimiser are programs the service starts or never needs: what
+    the service shares with them lives in modules of their own (config, data, hardware)."""
+    code = ('import sys, worker.service, worker.commands, worker.runs; '
+            'print(" ".join(sorted(m for m in sys.modules if m.startswith("worker."))))')
+    loaded = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    assert 'worker.service' in loaded and 'worker.config' in loaded
+    assert not {'worker.train', 'worker.sweep', 'worker.optimize'} & set(loaded), loaded

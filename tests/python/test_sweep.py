@@ -9,7 +9,8 @@ import torch
 
 from conftest import REPO, TINY, events
 from worker.errors import UsageError
-from worker.sweep import check_sweep, parse_set
+from worker.config import check_sweep
+from worker.sweep import parse_set
 
 
 def sweep_cli(*args, timeout=600):

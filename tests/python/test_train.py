@@ -327,7 +327,7 @@ def test_precision_auto_is_bf16_where_the_cpu_has_it_and_previews_are_rendered_i
     import numpy as np
     from PIL import Image
     from worker.data import load_crop
-    from worker.train import cpu_has_bf16
+    from worker.hardware import cpu_has_bf16
     args = ['--data_dir', photos, '--texture', texture, '--iterations', 4, '--device', 'cpu', *TINY,
             '--checkpoint_every', 4, '--preview_every', 4]
     for choice, amp in (('auto', 'bfloat16' if cpu_has_bf16() else 'fp32'), ('fp32', 'fp32')):
