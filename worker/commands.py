@@ -43,7 +43,7 @@ def _reachable(url: str):
     return why
 
 
-class Models:
+class GeneratorCache:
     """Generators kept in memory (least recently used out), so a second stylize is fast."""
 
     def __init__(self, size=4):
@@ -98,8 +98,8 @@ def _jpeg_thumbnail(path: Path, side: int = 96) -> bytes:
 
 
 class Commands:
-    def __init__(self, runs, textures, models: Models, videos):
-        self.runs, self.textures, self.models, self.videos = runs, textures, models, videos
+    def __init__(self, runs, textures, generators: GeneratorCache, videos):
+        self.runs, self.textures, self.generators, self.videos = runs, textures, generators, videos
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -147,14 +147,14 @@ class Commands:
         photo = open_rgb(bytes(blob))
         t = time.perf_counter()
         noise, seed = noise_and_seed(data)
-        out = stylize(self.models.get(path, 'stylize'), photo, noise, seed, stylize_size(data))
+        out = stylize(self.generators.get(path, 'stylize'), photo, noise, seed, stylize_size(data))
         return {'image': _png(out), 'width': out.width, 'height': out.height,
                 'ms': round((time.perf_counter() - t) * 1000, 1)}
 
     def stylize_video(self, data):
         """A video job: every frame through the network with one noise draw (the same seed)."""
         from .stylize import stylize
-        generator = self.models.get(self.runs.get_run(data.get('run')).model_path(data.get('checkpoint')), 'stylize')
+        generator = self.generators.get(self.runs.get_run(data.get('run')).model_path(data.get('checkpoint')), 'stylize')
         noise, seed = noise_and_seed(data)
         job = self.videos.start(data.get('data'), str(data.get('filename') or 'video.mp4'),
                                 lambda frame: stylize(generator, frame, noise, seed))
@@ -167,7 +167,7 @@ class Commands:
         from .images import save_image
         from .synthesize import check_size, synthesize, tiled
         run = self.runs.get_run(data.get('run'))
-        generator = self.models.get(run.model_path(data.get('checkpoint')), 'synthesis')
+        generator = self.generators.get(run.model_path(data.get('checkpoint')), 'synthesis')
         try:
             width, height = int(data.get('width') or 512), int(data.get('height') or data.get('width') or 512)
             seed, count, n = int(data.get('seed') or 0), int(data.get('count') or 1), int(data.get('tile') or 0)

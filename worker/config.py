@@ -169,7 +169,7 @@ def validate(config: dict) -> tuple[dict, dict | None]:
             raise UsageError(f'unknown setting {key!r}')
         elif value is not None:
             args[key] = typed(key, value)
-    return settings(args)
+    return complete_config(args)
 
 
 def check_sweep(key, values) -> tuple[str, list]:
@@ -227,7 +227,7 @@ def check(config: dict):
                          f'got {len(config["style_weights"])}')
 
 
-def settings(args: dict) -> tuple[dict, dict | None]:
+def complete_config(args: dict) -> tuple[dict, dict | None]:
     """The run's complete config (the settings asked for, with defaults), and the checkpoint
     record when resuming."""
     record = None

@@ -181,16 +181,16 @@ class Run:
 
     def silent_end(self) -> str:
         """Why a run with no final event and no trainer ended, from what its record says."""
-        s = self.summary
-        if 'iteration' not in s:
+        summary = self.summary
+        if 'iteration' not in summary:
             where = 'before its first iteration'
         else:
-            where = f'after iteration {s["iteration"]} (its last event, at {clock(s.get("last_time"))})'
+            where = f'after iteration {summary["iteration"]} (its last event, at {clock(summary.get("last_time"))})'
         message = f'its trainer stopped writing {where} without a final event: it was killed or crashed'
         if self.origin == 'cli':
             message += ', or it trains on another machine'
-        if s.get('checkpoints'):
-            message += f'; its last checkpoint (iteration {s["checkpoints"][-1]["iteration"]}) is usable'
+        if summary.get('checkpoints'):
+            message += f'; its last checkpoint (iteration {summary["checkpoints"][-1]["iteration"]}) is usable'
         return message
 
     @property
@@ -201,34 +201,34 @@ class Run:
 
     def _note(self, event: dict):
         t = event['type']
-        s = self.summary
-        s['last_time'] = event.get('time')
-        s.setdefault('first_time', event.get('time'))
+        summary = self.summary
+        summary['last_time'] = event.get('time')
+        summary.setdefault('first_time', event.get('time'))
         if t == 'iteration':
-            s['iteration'] = event['iteration']
+            summary['iteration'] = event['iteration']
             # stylize: style, content, total; synthesis: style, diversity, distance, total
-            s['losses'] = {k: event[k] for k in ('style', 'content', 'diversity', 'distance', 'total') if k in event}
-            s['images_per_s'], s['eta_s'] = event.get('images_per_s'), event.get('eta_s')
+            summary['losses'] = {k: event[k] for k in ('style', 'content', 'diversity', 'distance', 'total') if k in event}
+            summary['images_per_s'], summary['eta_s'] = event.get('images_per_s'), event.get('eta_s')
         elif t == 'start':
             # A run continued into this folder begins with its source's starts (run_dir names the
             # source): its time is counted from its own first start.
             if Path(str(event.get('run_dir') or self.folder)).name == self.folder.name:
-                s.setdefault('started', event['time'])
-            s['iterations'] = event['iterations']
-            s['device'] = event['device']
-            s.setdefault('calibration', {k: event.get(k) for k in ('style_scale', 'start_balance')})
+                summary.setdefault('started', event['time'])
+            summary['iterations'] = event['iterations']
+            summary['device'] = event['device']
+            summary.setdefault('calibration', {k: event.get(k) for k in ('style_scale', 'start_balance')})
         elif t == 'preview':
-            s['latest_preview'] = event['path']
+            summary['latest_preview'] = event['path']
         elif t == 'checkpoint':
-            s.setdefault('checkpoints', [])
-            s['checkpoints'] = [c for c in s['checkpoints'] if c['iteration'] < event['iteration']]
-            s['checkpoints'].append({'iteration': event['iteration'], 'path': event['path']})
+            summary.setdefault('checkpoints', [])
+            summary['checkpoints'] = [c for c in summary['checkpoints'] if c['iteration'] < event['iteration']]
+            summary['checkpoints'].append({'iteration': event['iteration'], 'path': event['path']})
         elif t == 'done':
-            s['done'] = event
-            s['finished'] = event['time']
+            summary['done'] = event
+            summary['finished'] = event['time']
         elif t == 'error':
-            s['error'] = event['message']
-            s['finished'] = event['time']
+            summary['error'] = event['message']
+            summary['finished'] = event['time']
 
     @property
     def trainer_pid(self) -> int | None:
@@ -254,29 +254,30 @@ class Run:
         rev = _next_rev()  # before reading the state: an info is never older than its rev
         exit_info = self._dict('exit.json')
         request, config = self.request, self.config
-        s = self.summary
+        summary = self.summary
         state, problem = self.state(self.id in queue), self.problem()
-        error = s.get('error')
+        error = summary.get('error')
         if problem:
             state, error = STATE.failed, f'This run folder cannot be read: {problem}.'
         elif state == STATE.failed and not error and not exit_info:
             error = self.silent_end()
-        total = s.get('iterations', config.get('iterations', DEFAULTS['iterations']))
+        total = summary.get('iterations', config.get('iterations', DEFAULTS['iterations']))
         texture = str(config.get('texture') or '') or None
         return {
             'id': self.id, 'rev': rev, 'state': state, 'name': self.name, 'origin': self.origin,
-            'created': request.get('created') or s.get('first_time') or self._made(),
-            'started': s.get('started'), 'finished': s.get('finished'),
+            'created': request.get('created') or summary.get('first_time') or self._made(),
+            'started': summary.get('started'), 'finished': summary.get('finished'),
             # a command line names the texture by its path: the stem is what a person calls it
             'texture': Path(texture).stem if texture and (self.origin == 'cli' or '/' in texture) else texture,
             'texture_image': 'previews/exemplar.png' if (self.folder / 'previews' / 'exemplar.png').exists() else None,
             'mode': config.get('mode', 'stylize'),
-            'config': config, 'iteration': s.get('iteration', 0),
-            'iterations': total, 'device': s.get('device'),
-            **s.get('calibration', {'style_scale': None, 'start_balance': None}),
-            'losses': s.get('losses'), 'images_per_s': s.get('images_per_s'), 'eta_s': s.get('eta_s'),
-            'latest_preview': s.get('latest_preview'),
-            'checkpoints': [{**c, 'continue_to': continue_to(c['iteration'], total)} for c in s.get('checkpoints', [])],
+            'config': config, 'iteration': summary.get('iteration', 0),
+            'iterations': total, 'device': summary.get('device'),
+            **summary.get('calibration', {'style_scale': None, 'start_balance': None}),
+            'losses': summary.get('losses'), 'images_per_s': summary.get('images_per_s'), 'eta_s': summary.get('eta_s'),
+            'latest_preview': summary.get('latest_preview'),
+            'checkpoints': [{**c, 'continue_to': continue_to(c['iteration'], total)}
+                            for c in summary.get('checkpoints', [])],
             'model': 'model.pth' if (self.folder / 'model.pth').exists() else None,
             'model_iteration': self.model_iteration(),
             'error': error, 'exit_code': exit_info.get('exit_code'),

@@ -99,9 +99,9 @@ class RunManager:
             run.slots = run.request.get('slots', [])
             self.free = [s for s in self.free if s not in run.slots]
         elif (folder / 'trainer.pid').exists() and not finished:
-            s = run.summary
+            summary = run.summary
             trainer_process.mark_failed(run, None, f'the trainer ended while the worker service was down; its last event was '
-                                         f'at {clock(s.get("last_time"))} (iteration {s.get("iteration", 0)})')
+                                         f'at {clock(summary.get("last_time"))} (iteration {summary.get("iteration", 0)})')
         elif not finished:
             self.queue.append(run.id)  # asked for, never started: it waits its turn again
         return run
@@ -163,7 +163,8 @@ class RunManager:
         checked = [self._checked({**config, key: value}) for value in values]
         name = str(name or '').strip()[:80] or f'{key} sweep'
         # a web sweep's id; a CLI sweep is named by its folder
-        sweep = {'id': f'{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}', 'name': name, 'setting': key, 'values': values}
+        sweep_id = f'{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(2)}'
+        sweep = {'id': sweep_id, 'name': name, 'setting': key, 'values': values}
         runs = [self._queue_new(*c, sweep={**sweep, 'value': value, 'index': i})
                 for i, (c, value) in enumerate(zip(checked, values))]
         return {'sweep': sweep, 'runs': runs}

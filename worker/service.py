@@ -19,7 +19,7 @@ from flask import Flask, abort, request, send_file, send_from_directory
 from flask_socketio import SocketIO
 
 from .atomic import DISK_FULL
-from .commands import Commands, Models
+from .commands import Commands, GeneratorCache
 from .errors import NotFound, UsageError
 from .jobs import VideoJobs
 from .protocol import MESSAGE, MESSAGE_BYTES, PROTOCOL, RUN_ID, UPLOAD_BYTES
@@ -73,7 +73,7 @@ def create_service(runs_dir, uploads_dir, token: str):
         on_state=lambda info: socketio.emit(MESSAGE.run_state, {'run': info}),
         on_deleted=lambda run_id: socketio.emit(MESSAGE.run_deleted, {'run': run_id}))
     videos = VideoJobs(os.path.join(uploads_dir, 'videos'))
-    commands = Commands(manager, textures, Models(), videos)
+    commands = Commands(manager, textures, GeneratorCache(), videos)
 
     def authorised(given) -> bool:
         return isinstance(given, str) and hmac.compare_digest(given.encode(), token.encode())

@@ -140,8 +140,10 @@ def main(argv=None) -> int:
     p.add_argument('--model', required=True, help='model.pth, a checkpoint, a run folder, or an authors\' .t7')
     p.add_argument('--input', required=True, help='an image, a folder of images, or a video')
     p.add_argument('--output', required=True, help='an image path, a folder, or a video path')
-    p.add_argument('--noise', type=float, default=STYLIZE_NOISE, help=f'noise factor: style strength (default {STYLIZE_NOISE:g})')
-    p.add_argument('--seed', type=int, default=STYLIZE_SEED, help=f'noise seed, for repeatable results (default {STYLIZE_SEED})')
+    p.add_argument('--noise', type=float, default=STYLIZE_NOISE,
+                   help=f'noise factor: style strength (default {STYLIZE_NOISE:g})')
+    p.add_argument('--seed', type=int, default=STYLIZE_SEED,
+                   help=f'noise seed, for repeatable results (default {STYLIZE_SEED})')
     p.add_argument('--fresh_noise', action='store_true',
                    help='video: a new noise draw for each frame (the texture boils; for comparison)')
     p.add_argument('--size', type=int, help='resize so the long side is this many px')

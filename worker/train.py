@@ -119,7 +119,8 @@ def calibrate_style(generator, loss_fn, photos, config: dict, world: int) -> dic
         dist.all_reduce(terms)
     *style, content = terms.tolist()
     try:
-        scale = calibrate_with_defaults(style, content, config['balance']) if config['style_scale'] == 'auto' else config['style_scale']
+        auto = config['style_scale'] == 'auto'
+        scale = calibrate_with_defaults(style, content, config['balance']) if auto else config['style_scale']
     except ValueError as e:
         raise UsageError(str(e)) from None
     weighted_content = loss_fn.content_weight * content
@@ -184,14 +185,14 @@ class StopRequest:
         self.requested = True
         log.warning('stop requested: finishing this iteration, then saving a checkpoint and model.pth')
 
-    def agreed(self, it: int, s: Setup) -> bool:
+    def agreed(self, it: int, setup: Setup) -> bool:
         """Whether to stop after step `it`. Under DDP every rank must leave the loop at the same
         step, or the next all-reduce hangs: the ranks agree every 10 steps."""
-        if s.world == 1:
+        if setup.world == 1:
             return self.requested
         if it % 10:
             return False
-        flag = torch.tensor([float(self.requested)], device=s.device)
+        flag = torch.tensor([float(self.requested)], device=setup.device)
         dist.all_reduce(flag)
         self.requested = flag.item() > 0
         return self.requested
@@ -485,82 +486,83 @@ def training_step(model, loss_fn, optimizer, scaler, batch, amp_dtype=None):
     return first.detach(), second.detach(), watched
 
 
-def evaluate(s: Setup, it: int):
-    losses = held_out_losses(s.generator, s.loss_fn, s.held_out, s.config['batch_size'], s.autocast)
-    s.report.emit('eval', iteration=it, **losses)
+def evaluate(setup: Setup, it: int):
+    losses = held_out_losses(setup.generator, setup.loss_fn, setup.held_out, setup.config['batch_size'], setup.autocast)
+    setup.report.emit('eval', iteration=it, **losses)
 
 
-def save_preview(s: Setup, it: int):
+def save_preview(setup: Setup, it: int):
     """The preview photos through the network as stylize renders them (fp32, models.fast): the
     picture chosen by eye is the one the model gives."""
-    if isinstance(s.generator, SynthesisGenerator):
-        return save_samples(s, it)
-    s.model.eval()
-    noise = torch.Generator(s.device).manual_seed(0)  # the same noise every time: only the net changes
-    out = forward_fast(s.generator, s.previews, generator=noise)
-    s.model.train()
+    if isinstance(setup.generator, SynthesisGenerator):
+        return save_samples(setup, it)
+    setup.model.eval()
+    noise = torch.Generator(setup.device).manual_seed(0)  # the same noise every time: only the net changes
+    out = forward_fast(setup.generator, setup.previews, generator=noise)
+    setup.model.train()
     strip = torch.cat(list(out), 2)
-    path = s.run_dir / 'previews' / f'iter_{it:07d}.png'
+    path = setup.run_dir / 'previews' / f'iter_{it:07d}.png'
     save_image(to_image(strip), path)
-    s.report.preview(it, str(path.relative_to(s.run_dir)), strip)
+    setup.report.preview(it, str(path.relative_to(setup.run_dir)), strip)
 
 
-def save_samples(s: Setup, it: int):
+def save_samples(setup: Setup, it: int):
     """Texture synthesis: the samples of PREVIEW_SEEDS side by side (fp32, as worker.synthesize
     renders them), and the first one tiled 2x2, so a seam would show while it trains."""
-    s.model.eval()
+    setup.model.eval()
     with torch.no_grad():
-        out = s.generator(s.previews).float()
-    s.model.train()
+        out = setup.generator(setup.previews).float()
+    setup.model.train()
     strip = torch.cat(list(out), 2)
-    path = s.run_dir / 'previews' / f'iter_{it:07d}.png'
+    path = setup.run_dir / 'previews' / f'iter_{it:07d}.png'
     tiled = path.with_name(f'iter_{it:07d}-tiled.png')
     save_image(to_image(strip), path)
     save_image(to_image(tile(out[:1], 2)[0]), tiled)
-    s.report.preview(it, str(path.relative_to(s.run_dir)), strip, tiled=str(tiled.relative_to(s.run_dir)))
+    setup.report.preview(it, str(path.relative_to(setup.run_dir)), strip, tiled=str(tiled.relative_to(setup.run_dir)))
 
 
-def save_checkpoint(s: Setup, it: int, final: bool = False):
+def save_checkpoint(setup: Setup, it: int, final: bool = False):
     """A checkpoint (all a resume needs), its held-out losses, and at the end model.pth."""
-    s.report.flush()  # the curve reaches this iteration before the checkpoint does
-    state = ckpt.model_record(s.generator, it, s.config, s.derived)
-    state.update(config=s.config, derived=s.derived, optimizer=s.optimizer.state_dict(),
-                 scheduler=s.scheduler.state_dict(), scaler=s.scaler.state_dict(), rng=rng_state())
-    path = ckpt.checkpoint_path(s.run_dir, it)
+    setup.report.flush()  # the curve reaches this iteration before the checkpoint does
+    state = ckpt.model_record(setup.generator, it, setup.config, setup.derived)
+    state.update(config=setup.config, derived=setup.derived, optimizer=setup.optimizer.state_dict(),
+                 scheduler=setup.scheduler.state_dict(), scaler=setup.scaler.state_dict(), rng=rng_state())
+    path = ckpt.checkpoint_path(setup.run_dir, it)
     ckpt.save(state, path)
-    s.report.emit('checkpoint', iteration=it, path=str(path.relative_to(s.run_dir)))
-    evaluate(s, it)
+    setup.report.emit('checkpoint', iteration=it, path=str(path.relative_to(setup.run_dir)))
+    evaluate(setup, it)
     if final:
-        ckpt.save(ckpt.model_record(s.generator, it, s.config, s.derived), s.run_dir / 'model.pth')
+        ckpt.save(ckpt.model_record(setup.generator, it, setup.config, setup.derived), setup.run_dir / 'model.pth')
 
 
 def train(config: dict, record: dict | None = None) -> int:
-    s = set_up(config, record)
+    setup = set_up(config, record)
     total = config['iterations']
     stop = StopRequest()
-    if s.master and record is None:
-        evaluate(s, 0)  # the held-out curve starts from the untrained network
-    s.model.train()
-    it = s.start
-    for photos in s.loader:
+    if setup.master and record is None:
+        evaluate(setup, 0)  # the held-out curve starts from the untrained network
+    setup.model.train()
+    it = setup.start
+    for photos in setup.loader:
         it += 1
-        terms = training_step(s.model, s.loss_fn, s.optimizer, s.scaler, s.on_device(photos), s.amp_dtype)
-        s.report.step(it, *terms, s.scheduler.get_last_lr()[0])
-        s.scheduler.step()
-        stopping = stop.agreed(it, s)
+        terms = training_step(setup.model, setup.loss_fn, setup.optimizer, setup.scaler, setup.on_device(photos),
+                              setup.amp_dtype)
+        setup.report.step(it, *terms, setup.scheduler.get_last_lr()[0])
+        setup.scheduler.step()
+        stopping = stop.agreed(it, setup)
         last = it == total or stopping
-        if s.master and (it % config['preview_every'] == 0 or last):
-            save_preview(s, it)
-        if s.master and (it % config['checkpoint_every'] == 0 or last):
-            save_checkpoint(s, it, final=last)
+        if setup.master and (it % config['preview_every'] == 0 or last):
+            save_preview(setup, it)
+        if setup.master and (it % config['checkpoint_every'] == 0 or last):
+            save_checkpoint(setup, it, final=last)
         if stopping:
             break
-    if s.master and it == s.start:  # nothing left to do, e.g. resuming a finished run
-        save_checkpoint(s, it, final=True)
-    s.report.end(it)
-    if s.master:
-        log.info('done: %s', s.run_dir / 'model.pth')
-    if s.world > 1:
+    if setup.master and it == setup.start:  # nothing left to do, e.g. resuming a finished run
+        save_checkpoint(setup, it, final=True)
+    setup.report.end(it)
+    if setup.master:
+        log.info('done: %s', setup.run_dir / 'model.pth')
+    if setup.world > 1:
         dist.destroy_process_group()
     return 0
 

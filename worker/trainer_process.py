@@ -97,8 +97,8 @@ def unobserved_end(run: Run) -> str:
     """What is known of a trainer this service followed but did not start (a command line's,
     or its own from before a restart) that ended without a final event: not its exit."""
     who = 'started from a command line' if run.origin == 'cli' else 'started before the worker service restarted'
-    s = run.summary
-    last = f'iteration {s["iteration"]}' if 'iteration' in s else 'no iteration'
+    summary = run.summary
+    last = f'iteration {summary["iteration"]}' if 'iteration' in summary else 'no iteration'
     return (f'the trainer (pid {run.pid}, {who}) ended without a final event; the service followed it '
-            f'from {clock(run.attached_at)}, its last event was at {clock(s.get("last_time"))} ({last}); '
+            f'from {clock(run.attached_at)}, its last event was at {clock(summary.get("last_time"))} ({last}); '
             'how it ended (a signal, a crash) was not observed')

@@ -2,7 +2,7 @@
 command line, and its bounds are the command line's checks."""
 import pytest
 
-from worker.config import DEFAULTS, MODE_DEFAULTS, SCHEMA, from_request, parse_args, settings, to_argv, validate
+from worker.config import DEFAULTS, MODE_DEFAULTS, SCHEMA, complete_config, from_request, parse_args, to_argv, validate
 from worker.errors import UsageError
 
 REQUIRED = {'data_dir': 'sample', 'texture': 'stained_glass'}
@@ -42,14 +42,14 @@ def test_every_setting_round_trips_through_the_command_line(key):
 
 
 def test_synthesis_takes_its_own_defaults_and_no_photos():
-    config, _ = settings(parse_args(['--mode', 'synthesis', '--texture', 'x', '--lr', '0.2'], raise_errors=True))
+    config, _ = complete_config(parse_args(['--mode', 'synthesis', '--texture', 'x', '--lr', '0.2'], raise_errors=True))
     assert MODE_DEFAULTS['synthesis'] and MODE_DEFAULTS['synthesis'].get('lr') != 0.2
     assert config['lr'] == 0.2  # the user's own value wins
     assert all(config[k] == v for k, v in MODE_DEFAULTS['synthesis'].items() if k != 'lr')
     with pytest.raises(UsageError, match='leave out --data_dir'):
-        settings(parse_args(['--mode', 'synthesis', '--texture', 'x', '--data_dir', 'sample'], raise_errors=True))
+        complete_config(parse_args(['--mode', 'synthesis', '--texture', 'x', '--data_dir', 'sample'], raise_errors=True))
     with pytest.raises(UsageError, match='--data_dir required'):
-        settings(parse_args(['--texture', 'x'], raise_errors=True))
+        complete_config(parse_args(['--texture', 'x'], raise_errors=True))
 
 
 @pytest.mark.parametrize('key', sorted(k for k, s in SCHEMA.items() if 'min' in s))
@@ -67,7 +67,7 @@ def test_unknown_settings_and_missing_ones_are_refused():
     with pytest.raises(UsageError, match="unknown setting 'rm -rf'"):
         validate({**REQUIRED, 'rm -rf': 1})
     with pytest.raises(UsageError, match='--data_dir and --texture required'):
-        settings(parse_args([], raise_errors=True))
+        complete_config(parse_args([], raise_errors=True))
 
 
 def test_a_dict_is_typed_as_the_command_line_types_it():
