@@ -1,5 +1,6 @@
 // The trainer's settings as the wizard shows them: defaults, bounds and help come from
-// worker/settings.json (protocol.js); here, the presets, field parsing and time estimates.
+// worker/settings.json (protocol.js); here, the presets (made from each mode's defaults), field
+// parsing and time estimates.
 import { modeDefaultsOf, settingsSchema, sweepValueLimits } from './protocol.js';
 
 // What a run trains: 'stylize' (photo + noise in) or 'synthesis' (noise alone in, a texture out).
@@ -47,55 +48,51 @@ export function switchMode(settings, from, to) {
 export const field = (key) => build().fields[key];
 export const styleLayers = () => build().layers;
 
-const STYLIZE_PRESETS = [
-  {
-    id: 'quick',
-    name: 'Quick CPU try',
-    blurb: '64 px photos, batch 2, 300 iterations, a checkpoint every 100: see it work on a CPU.',
-    values: { image_size: 64, batch_size: 2, iterations: 300, style_size: 256, checkpoint_every: 100 },
-  },
-  {
-    id: 'standard',
-    name: 'Standard GPU',
-    blurb: '256 px, batch 4, 3,000 iterations. The usual choice with a GPU.',
-    values: { image_size: 256, batch_size: 4, iterations: 3000, style_size: 256, checkpoint_every: 500 },
-  },
-  {
-    id: 'high',
-    name: 'High quality',
-    blurb: '512 px, batch 4, 10,000 iterations, 512 px texture. Best results, takes a while.',
-    values: { image_size: 512, batch_size: 4, iterations: 10000, style_size: 512, checkpoint_every: 500 },
-  },
-];
+// -- presets -----------------------------------------------------------------------------------
+// A preset sets these settings: its own values where it has them, else the mode's defaults. The
+// standard preset has none of its own, so it is the defaults whatever settings.json says.
+const PRESET_KEYS = ['image_size', 'batch_size', 'iterations', 'style_size', 'checkpoint_every'];
+const thousands = (x) => x.toLocaleString('en-US');
+const runWords = (v, what = '') => `${v.image_size} px${what && ` ${what}`}, batch ${v.batch_size}, ${thousands(v.iterations)} iterations`;
+const quickTry = (what, more = {}) => ({
+  id: 'quick',
+  name: 'Quick CPU try',
+  own: () => ({ image_size: 64, iterations: 300, checkpoint_every: 100, ...more }),
+  blurb: (v) => `${runWords(v, what)}, a checkpoint every ${v.checkpoint_every}: see it work on a CPU.`,
+});
 
-// Texture synthesis: its standard preset is settings.json's synthesis defaults (built on first use).
-function synthesisPresets() {
-  const d = modeDefaults('synthesis');
-  const n = (x) => x.toLocaleString('en-US');
-  return [
-    {
-      id: 'quick',
-      name: 'Quick CPU try',
-      blurb: `64 px samples, batch ${d.batch_size}, 300 iterations, a checkpoint every 100: see it work on a CPU.`,
-      values: { image_size: 64, batch_size: d.batch_size, iterations: 300, style_size: 256, checkpoint_every: 100 },
-    },
-    {
-      id: 'standard',
-      name: 'Standard',
-      blurb: `${d.image_size} px samples, batch ${d.batch_size}, ${n(d.iterations)} iterations: the synthesis defaults.`,
-      values: { image_size: d.image_size, batch_size: d.batch_size, iterations: d.iterations, style_size: d.style_size, checkpoint_every: d.checkpoint_every },
-    },
+// Each mode's presets. own(d): the preset's values, given the mode's defaults d.
+const PRESETS = {
+  stylize: [
+    quickTry('photos', { batch_size: 2 }),
+    { id: 'standard', name: 'Standard GPU', own: () => ({}), blurb: (v) => `${runWords(v)}. The usual choice with a GPU.` },
     {
       id: 'high',
       name: 'High quality',
-      blurb: `256 px samples, batch ${d.batch_size}, ${n(d.iterations * 3)} iterations, 512 px texture. Larger motifs, takes a while.`,
-      values: { image_size: 256, batch_size: d.batch_size, iterations: d.iterations * 3, style_size: 512, checkpoint_every: d.checkpoint_every },
+      own: () => ({ image_size: 512, iterations: 10000, style_size: 512 }),
+      blurb: (v) => `${runWords(v)}, ${v.style_size} px texture. Best results, takes a while.`,
     },
-  ];
-}
+  ],
+  synthesis: [
+    quickTry('samples'),
+    { id: 'standard', name: 'Standard', own: () => ({}), blurb: (v) => `${runWords(v, 'samples')}: the synthesis defaults.` },
+    {
+      id: 'high',
+      name: 'High quality',
+      own: (d) => ({ image_size: 256, iterations: d.iterations * 3, style_size: 512 }),
+      blurb: (v) => `${runWords(v, 'samples')}, ${v.style_size} px texture. Larger motifs, takes a while.`,
+    },
+  ],
+};
 
-export const presets = (mode = 'stylize') => (mode === 'synthesis' ? synthesisPresets() : STYLIZE_PRESETS);
-export const PRESETS = STYLIZE_PRESETS;
+// The mode's presets: [{id, name, blurb, values}], values being every PRESET_KEYS setting.
+export function presets(mode = 'stylize') {
+  const d = modeDefaults(mode);
+  return (PRESETS[mode] || PRESETS.stylize).map(({ id, name, own, blurb }) => {
+    const values = { ...Object.fromEntries(PRESET_KEYS.map((key) => [key, d[key]])), ...own(d) };
+    return { id, name, blurb: blurb(values), values };
+  });
+}
 
 // The preset whose values all match the settings, or null (custom).
 export function matchingPreset(s, mode = 'stylize') {

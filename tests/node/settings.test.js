@@ -34,6 +34,32 @@ describe('time estimate', () => {
 });
 
 
+describe('presets', () => {
+  it('the standard preset is each mode\'s defaults, and says them: it has no values of its own to drift', async () => {
+    const { matchingPreset, modeDefaults, presets } = await load();
+    // The defaults straight from settings.json, not through settings.js.
+    const plain = Object.fromEntries(Object.entries(forBrowser.settings).map(([key, spec]) => [key, spec.default]));
+    for (const mode of ['stylize', 'synthesis']) {
+      const d = { ...plain, ...forBrowser.mode_defaults[mode] };
+      const standard = presets(mode).find((p) => p.id === 'standard');
+      for (const [key, value] of Object.entries(standard.values)) assert.strictEqual(value, d[key], `${mode} ${key}`);
+      assert.strictEqual(matchingPreset(modeDefaults(mode), mode), 'standard', mode);
+      for (const said of [`${d.image_size} px`, `batch ${d.batch_size}`, `${d.iterations.toLocaleString('en-US')} iterations`]) {
+        assert.ok(standard.blurb.includes(said), `${mode}: ${standard.blurb} / ${said}`);
+      }
+    }
+  });
+
+  it('every preset sets the same settings, and each preset but the standard one differs from the defaults', async () => {
+    const { matchingPreset, modeDefaults, presets } = await load();
+    for (const mode of ['stylize', 'synthesis']) {
+      const [first, ...rest] = presets(mode);
+      for (const p of rest) assert.deepStrictEqual(Object.keys(p.values), Object.keys(first.values), `${mode} ${p.id}`);
+      for (const p of presets(mode)) assert.strictEqual(matchingPreset({ ...modeDefaults(mode), ...p.values }, mode), p.id, `${mode} ${p.id}`);
+    }
+  });
+});
+
 describe('sweeps', () => {
   it('suggests a grid around the current value from settings.json, within the bounds', async () => {
     const { suggestSweep, sweepable } = await load();
