@@ -1,4 +1,4 @@
-// The trainer's settings as the wizard shows them: defaults, bounds and help come from
+// The trainer's settings as the wizard shows them: defaults, bounds, words and groups come from
 // worker/settings.json (protocol.js); here, the presets (made from each mode's defaults), field
 // parsing and time estimates.
 import { modeDefaultsOf, settingsSchema, sweepValueLimits } from './protocol.js';
@@ -47,6 +47,25 @@ export function switchMode(settings, from, to) {
 }
 export const field = (key) => build().fields[key];
 export const styleLayers = () => build().layers;
+
+// The wizard's groups of settings (settings.json `group`: its heading), in settings.json's order,
+// with only the settings that mean something in the mode: [{title, keys}].
+export function settingGroups(mode = 'stylize') {
+  const groups = new Map();
+  for (const [key, spec] of Object.entries(settingsSchema())) {
+    if (!spec.group || spec.ui === false || !usedIn(key, mode)) continue;
+    if (!groups.has(spec.group)) groups.set(spec.group, []);
+    groups.get(spec.group).push(key);
+  }
+  return [...groups].map(([title, keys]) => ({ title, keys }));
+}
+
+// A setting's label, unit and help as the mode's run means them (settings.json's words are a
+// stylization run's; `synthesis_words` replaces some for texture synthesis).
+export function settingWords(key, mode = 'stylize') {
+  const { label, unit, help, synthesis_words: synthesis } = settingsSchema()[key];
+  return { label, unit, help, ...(mode === 'synthesis' ? synthesis : {}) };
+}
 
 // -- presets -----------------------------------------------------------------------------------
 // A preset sets these settings: its own values where it has them, else the mode's defaults. The

@@ -60,10 +60,35 @@ describe('presets', () => {
   });
 });
 
+describe('the settings step\'s form', () => {
+  it('shows every wizard setting the mode uses once, under settings.json\'s groups (the weights have their own section)', async () => {
+    const { settingGroups, usedIn } = await load();
+    for (const mode of ['stylize', 'synthesis']) {
+      const shown = settingGroups(mode).flatMap((g) => g.keys);
+      const wanted = Object.keys(forBrowser.settings)
+        .filter((key) => forBrowser.settings[key].ui !== false && key !== 'vgg_weights' && usedIn(key, mode));
+      assert.deepStrictEqual([...shown].sort(), [...wanted].sort(), mode);
+      assert.strictEqual(new Set(shown).size, shown.length, mode);
+    }
+    assert.deepStrictEqual(settingGroups().map((g) => g.title), ['Images', 'Schedule', 'Losses and generator', 'Machine']);
+  });
+
+  it('names every choice, and says a synthesis run\'s words where they differ', async () => {
+    const { settingWords } = await load();
+    for (const [key, spec] of Object.entries(forBrowser.settings)) {
+      if (spec.type !== 'choice' || spec.ui === false) continue;
+      assert.deepStrictEqual(Object.keys(spec.choice_labels), spec.choices, key);
+    }
+    assert.deepStrictEqual(settingWords('batch_size', 'synthesis'), { ...settingWords('batch_size'), unit: 'samples',
+      help: forBrowser.settings.batch_size.synthesis_words.help });
+    assert.strictEqual(settingWords('image_size', 'synthesis').unit, 'px');
+  });
+});
+
 describe('sweeps', () => {
   it('suggests a grid around the current value from settings.json, within the bounds', async () => {
     const { suggestSweep, sweepable } = await load();
-    assert.deepStrictEqual(sweepable(), ['image_size', 'lr', 'content_weight', 'balance', 'noise', 'scales']);
+    assert.deepStrictEqual(sweepable(), ['image_size', 'lr', 'balance', 'content_weight', 'noise', 'scales']);
     assert.deepStrictEqual(suggestSweep('content_weight', 1000), [250, 1000, 4000]);
     assert.deepStrictEqual(suggestSweep('balance', 2), [0.5, 2, 8]);
     assert.deepStrictEqual(suggestSweep('image_size', 32), [16, 32, 64]);
