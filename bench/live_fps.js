@@ -14,20 +14,12 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { benchArgs } = require('./args');
 const { makeWorkspace, startStudio, tinyConfig } = require('../tests/node/helpers/studio');
 const { python } = require('../tests/node/helpers/reference');
 const { resolveChromium } = require('../tests/browser/chromium');
 
-function args() {
-  const out = { sizes: '256,512', seconds: 20, warmup: 5 };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '');
-    if (!(key in out)) throw new Error(`unknown option ${argv[i]}`);
-    out[key] = typeof out[key] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
-  }
-  return out;
-}
+const args = () => benchArgs({ sizes: '256,512', seconds: 20, warmup: 5 });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

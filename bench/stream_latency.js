@@ -11,18 +11,10 @@
 // trainer's images/s (from its iteration events) in both runs.
 const fs = require('node:fs');
 const { io } = require('socket.io-client');
+const { benchArgs } = require('./args');
 const { makeWorkspace, startStudio, tinyConfig } = require('../tests/node/helpers/studio');
 
-function args() {
-  const out = { iterations: 400, image_size: 32, batch_size: 2, preview_every: 50, device: 'auto', vgg_weights: 'random', pairs: 2 };
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '');
-    if (!(key in out)) throw new Error(`unknown option ${argv[i]}`);
-    out[key] = typeof out[key] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
-  }
-  return out;
-}
+const args = () => benchArgs({ iterations: 400, image_size: 32, batch_size: 2, preview_every: 50, device: 'auto', vgg_weights: 'random', pairs: 2 });
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const median = (xs) => {
