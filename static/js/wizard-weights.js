@@ -65,15 +65,16 @@ function stateOf(w) {
   return w.found ? 'found' : w.reachable ? 'download' : 'unavailable';
 }
 
+const checkFailed = (why) => h('div', { class: 'callout callout-warn', id: 'vgg-status', dataset: { state: 'error' } }, icon('alert'),
+  h('span', {}, `Could not check the VGG-19 weights: ${why}`));
+
 const checking = (what) => h('div', { class: 'callout vgg-callout', id: 'vgg-status', dataset: { state: 'checking' } },
   h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', {}, what));
 
-// The settings step's "Loss network" section: the choice (ImageNet, a file, random) and what it
-// will get. s: the settings (s.vgg_weights is set); changed(): after any change.
-// Returns {el, select, sync(), valid(), busy(), why(), focus()}.
-export function weightsSection(s, changed) {
+// The section's controls: the choice (ImageNet, a file, random), the file's path (shown when a
+// file is chosen) and the slot that says what the choice will get.
+function weightsControls() {
   const id = newId('vgg');
-  const modeOf = (spec) => (['imagenet', 'random'].includes(spec) ? spec : 'path');
   const select = h('select', { id, name: 'vgg_weights', class: 'input', 'aria-describedby': `${id}-hint` },
     h('option', { value: 'imagenet' }, 'ImageNet (torchvision)'),
     h('option', { value: 'path' }, 'A file on this machine…'),
@@ -92,102 +93,113 @@ export function weightsSection(s, changed) {
     h('div', { class: 'field' }, h('label', { for: id, class: 'label' }, 'Weights'), select,
       h('p', { class: 'hint', id: `${id}-hint` }, 'The style and content losses are measured with VGG-19. ImageNet weights give real styles.')),
     pathField, status);
+  return { el, select, pathInput, pathError, pathField, status };
+}
 
+// The status slot's callout for a check: its answer w (null while checking) or the error that
+// stopped it; for ImageNet weights that cannot be had, the other choices (choose(choice)).
+function statusCallout(choice, w, error, choose) {
+  if (error) return checkFailed(error);
+  if (!w) return checking(choice === 'path' ? 'Loading the file to check it…' : 'Looking for the VGG-19 weights…');
+  const offer = weightsUnusable(w) && w.kind === 'imagenet' ? h('div', { class: 'vgg-choices' },
+    h('button', { type: 'button', class: 'btn btn-secondary btn-sm', id: 'vgg-use-file', onclick: () => choose('path') }, 'Use a weights file…'),
+    h('button', { type: 'button', class: 'btn btn-secondary btn-sm', id: 'vgg-use-random', onclick: () => choose('random') }, 'Use random weights for a try')) : null;
+  return callout(w, [offer]);
+}
+
+const choiceOf = (spec) => (['imagenet', 'random'].includes(spec) ? spec : 'path');
+
+// The check of the chosen weights. latest: the answer to the latest check (current; null while
+// checking) or why it failed (error); an answer to an earlier check is dropped. onChange():
+// after each change of what is known.
+function weightsCheck(onChange) {
   let seq = 0;
-  let current = null; // the last answer for s.vgg_weights, or null while checking
-  let error = null; // the check itself failed
+  const latest = { current: null, error: null };
+  function settle(mine, current, error = null) {
+    if (mine !== seq) return;
+    Object.assign(latest, { current, error });
+    onChange();
+  }
+  // A check begins: nothing known. Returns its number.
+  function start() {
+    settle(++seq, null);
+    return seq;
+  }
+  function run(spec) {
+    const mine = start();
+    if (spec === 'random') return settle(mine, { kind: 'random' }); // nothing to look for: said at once
+    checkWeights(spec).then((w) => settle(mine, w), (err) => settle(mine, null, err.message));
+  }
+  return { latest, start, run };
+}
+
+// The settings step's "Loss network" section: the choice and what it will get, checked as it
+// changes (a typed path once the typing stops). s: the settings (s.vgg_weights is set);
+// changed(): after any change. Returns {el, sync(), valid(), busy(), why(), focus(), cleanup()}.
+export function weightsSection(s, changed) {
+  const ui = weightsControls();
+  const { select, pathInput } = ui;
+  const check = weightsCheck(() => {
+    render();
+    changed();
+  });
+  const pathMissing = () => select.value === 'path' && !s.vgg_weights;
+  const checkNow = () => (pathMissing() ? check.start() : check.run(s.vgg_weights));
+  const checkLater = debounce(checkNow, 500);
 
   function render() {
-    const mode = select.value;
-    pathField.hidden = mode !== 'path';
-    if (mode === 'path' && !s.vgg_weights) {
-      pathError.textContent = 'Give the path of a VGG-19 weights file.';
-      status.replaceChildren();
+    const { current, error } = check.latest;
+    ui.pathField.hidden = select.value !== 'path';
+    if (pathMissing()) {
+      ui.pathError.textContent = 'Give the path of a VGG-19 weights file.';
+      ui.status.replaceChildren();
       return;
     }
-    pathError.textContent = mode === 'path' && current && !current.ok ? current.why : '';
-    pathInput.setAttribute('aria-invalid', String(mode === 'path' && !!current && !current.ok));
-    if (error) return void replace(status, h('div', { class: 'callout callout-warn', id: 'vgg-status', dataset: { state: 'error' } }, icon('alert'),
-      h('span', {}, `Could not check the VGG-19 weights: ${error}`)));
-    if (!current) return void replace(status, checking(mode === 'path' ? 'Loading the file to check it…' : 'Looking for the VGG-19 weights…'));
-    const offer = weightsUnusable(current) && current.kind === 'imagenet' ? h('div', { class: 'vgg-choices' },
-      h('button', { type: 'button', class: 'btn btn-secondary btn-sm', id: 'vgg-use-file', onclick: () => choose('path') }, 'Use a weights file…'),
-      h('button', { type: 'button', class: 'btn btn-secondary btn-sm', id: 'vgg-use-random', onclick: () => choose('random') }, 'Use random weights for a try')) : null;
-    replace(status, callout(current, [offer]));
-  }
-
-  async function check() {
-    const mine = ++seq;
-    current = null;
-    error = null;
-    render();
-    changed();
-    if (select.value === 'path' && !s.vgg_weights) return;
-    if (s.vgg_weights === 'random') { // nothing to look for: said at once
-      current = { kind: 'random' };
-      render();
-      changed();
-      return;
-    }
-    try {
-      const w = await checkWeights(s.vgg_weights);
-      if (mine !== seq) return;
-      current = w;
-    } catch (err) {
-      if (mine !== seq) return;
-      error = err.message;
-    }
-    render();
-    changed();
-  }
-  const checkLater = debounce(check, 500);
-
-  function choose(mode) {
-    select.value = mode;
-    update();
-    if (mode === 'path') pathInput.focus();
+    const badFile = select.value === 'path' && !!current && !current.ok;
+    ui.pathError.textContent = badFile ? current.why : '';
+    pathInput.setAttribute('aria-invalid', String(badFile));
+    replace(ui.status, statusCallout(select.value, current, error, choose));
   }
 
   function update() {
-    const mode = select.value;
-    s.vgg_weights = mode === 'path' ? pathInput.value.trim() : mode;
-    if (mode === 'path') {
-      ++seq;
-      current = null;
-      error = null;
-      render();
-      changed();
+    s.vgg_weights = select.value === 'path' ? pathInput.value.trim() : select.value;
+    checkLater.cancel();
+    if (select.value === 'path') {
+      check.start();
       checkLater();
-    } else {
-      checkLater.cancel();
-      check();
-    }
+    } else checkNow();
   }
-  select.addEventListener('change', update);
-  pathInput.addEventListener('input', update);
+
+  function choose(choice) {
+    select.value = choice;
+    update();
+    if (choice === 'path') pathInput.focus();
+  }
 
   // From s (a preset, a reset, a prefilled run).
   function sync() {
-    const mode = modeOf(s.vgg_weights);
-    if (select.value === mode && (mode !== 'path' || pathInput.value.trim() === s.vgg_weights)) return;
-    select.value = mode;
-    pathInput.value = mode === 'path' ? s.vgg_weights : '';
-    check();
+    const choice = choiceOf(s.vgg_weights);
+    if (select.value === choice && (choice !== 'path' || pathInput.value.trim() === s.vgg_weights)) return;
+    select.value = choice;
+    pathInput.value = choice === 'path' ? s.vgg_weights : '';
+    checkNow();
   }
-  select.value = modeOf(s.vgg_weights);
-  pathInput.value = select.value === 'path' ? s.vgg_weights : '';
-  check();
 
+  select.addEventListener('change', update);
+  pathInput.addEventListener('input', update);
+  select.value = choiceOf(s.vgg_weights);
+  pathInput.value = select.value === 'path' ? s.vgg_weights : '';
+  checkNow();
+  const { latest } = check;
   return {
-    el,
-    select,
+    el: ui.el,
     sync,
-    valid: () => !(select.value === 'path' && !s.vgg_weights) && !weightsUnusable(current),
-    busy: () => !current && !error && !(select.value === 'path' && !s.vgg_weights),
-    why: () => (select.value === 'path' && !s.vgg_weights ? 'Give the VGG-19 weights file, or choose other weights.'
-      : !current && !error ? 'Checking the VGG-19 weights…' : 'The VGG-19 weights cannot be had: choose a file or random weights.'),
+    valid: () => !pathMissing() && !weightsUnusable(latest.current),
+    busy: () => !latest.current && !latest.error && !pathMissing(),
+    why: () => (pathMissing() ? 'Give the VGG-19 weights file, or choose other weights.'
+      : !latest.current && !latest.error ? 'Checking the VGG-19 weights…' : 'The VGG-19 weights cannot be had: choose a file or random weights.'),
     focus() {
-      el.scrollIntoView({ block: 'center' });
+      ui.el.scrollIntoView({ block: 'center' });
       select.focus({ preventScroll: true });
     },
     cleanup: () => checkLater.cancel(),
@@ -204,8 +216,7 @@ export function weightsSummary(spec, onFix, done) {
     replace(slot, callout(w, [fix]));
     done(w);
   }).catch((err) => {
-    replace(slot, h('div', { class: 'callout callout-warn', id: 'vgg-status', dataset: { state: 'error' } }, icon('alert'),
-      h('span', {}, `Could not check the VGG-19 weights: ${err.message}`)));
+    replace(slot, checkFailed(err.message));
     done(null);
   });
   return slot;
