@@ -42,28 +42,25 @@ export function settingsStep(el, { state, changed }) {
     replace(deviceSlot, deviceCard(machine.device, s, machine.error, mode), sweepEstimate(state, machine.device, mode), runShape(s, mode));
   }
 
-  function settingsChanged() {
-    state.settingsTouched = true;
+  function showPreset() {
     state.preset = matchingPreset(s, mode);
     picker.check(state.preset);
+  }
+
+  function settingsChanged() {
+    state.settingsTouched = true;
+    showPreset();
     renderDevice();
     changed();
   }
 
-  getDevice().then((d) => {
-    machine.device = d;
+  askDevice(machine, () => {
     // On a machine without a GPU, untouched settings start from the CPU preset.
-    if (!state.settingsTouched && d.kind !== 'cuda' && matchingPreset(s, mode) === 'standard') {
-      setAll(picker.list.find((p) => p.id === 'quick').values);
-      return;
-    }
-    renderDevice();
-  }).catch((err) => {
-    machine.error = err.message;
-    renderDevice();
+    const cpuOnly = machine.device && machine.device.kind !== 'cuda';
+    if (cpuOnly && !state.settingsTouched && matchingPreset(s, mode) === 'standard') setAll(picker.list.find((p) => p.id === 'quick').values);
+    else renderDevice();
   });
-  state.preset = matchingPreset(s, mode);
-  picker.check(state.preset);
+  showPreset();
   renderDevice();
 
   if (state.focusWeights) { // Run again… of a run whose weights cannot be had: open at that setting
@@ -71,19 +68,30 @@ export function settingsStep(el, { state, changed }) {
     requestAnimationFrame(() => vgg.focus());
   }
 
-  // What keeps Next off before the weights are looked at, or null.
-  function problem() {
-    if (form.errors.size) return 'Fix the highlighted settings.';
-    if (sweep.error()) return `Sweep: ${sweep.error()}`;
-    if (s.device === 'cuda' && machine.device && machine.device.kind !== 'cuda') return 'This machine has no CUDA GPU: choose another device.';
-    return null;
-  }
+  const problem = () => stepProblem(form, sweep, s, machine.device);
   return {
     valid: () => !problem() && vgg.valid(),
     busy: () => vgg.busy(),
     why: () => problem() || vgg.why(),
     cleanup: () => vgg.cleanup(),
   };
+}
+
+// GET /api/device, once: machine.device, or machine.error saying why there is none; then done().
+function askDevice(machine, done) {
+  getDevice().then((d) => {
+    machine.device = d;
+  }, (err) => {
+    machine.error = err.message;
+  }).then(done);
+}
+
+// What keeps Next off, the weights aside (their section says), or null.
+function stepProblem(form, sweep, s, device) {
+  if (form.errors.size) return 'Fix the highlighted settings.';
+  if (sweep.error()) return `Sweep: ${sweep.error()}`;
+  if (s.device === 'cuda' && device && device.kind !== 'cuda') return 'This machine has no CUDA GPU: choose another device.';
+  return null;
 }
 
 // A sweep: all its runs, as this machine trains them (sweepRuns: one per GPU at a time, else in turn).

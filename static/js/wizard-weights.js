@@ -107,6 +107,21 @@ function statusCallout(choice, w, error, choose) {
   return callout(w, [offer]);
 }
 
+// The section as the latest check left it: the path's error, and the status callout.
+function showCheck(ui, pathMissing, { current, error }, choose) {
+  const choice = ui.select.value;
+  ui.pathField.hidden = choice !== 'path';
+  if (pathMissing) {
+    ui.pathError.textContent = 'Give the path of a VGG-19 weights file.';
+    ui.status.replaceChildren();
+    return;
+  }
+  const badFile = choice === 'path' && !!current && !current.ok;
+  ui.pathError.textContent = badFile ? current.why : '';
+  ui.pathInput.setAttribute('aria-invalid', String(badFile));
+  replace(ui.status, statusCallout(choice, current, error, choose));
+}
+
 const choiceOf = (spec) => (['imagenet', 'random'].includes(spec) ? spec : 'path');
 
 // The check of the chosen weights. latest: the answer to the latest check (current; null while
@@ -139,27 +154,13 @@ function weightsCheck(onChange) {
 export function weightsSection(s, changed) {
   const ui = weightsControls();
   const { select, pathInput } = ui;
+  const pathMissing = () => select.value === 'path' && !s.vgg_weights;
   const check = weightsCheck(() => {
-    render();
+    showCheck(ui, pathMissing(), check.latest, choose);
     changed();
   });
-  const pathMissing = () => select.value === 'path' && !s.vgg_weights;
   const checkNow = () => (pathMissing() ? check.start() : check.run(s.vgg_weights));
   const checkLater = debounce(checkNow, 500);
-
-  function render() {
-    const { current, error } = check.latest;
-    ui.pathField.hidden = select.value !== 'path';
-    if (pathMissing()) {
-      ui.pathError.textContent = 'Give the path of a VGG-19 weights file.';
-      ui.status.replaceChildren();
-      return;
-    }
-    const badFile = select.value === 'path' && !!current && !current.ok;
-    ui.pathError.textContent = badFile ? current.why : '';
-    pathInput.setAttribute('aria-invalid', String(badFile));
-    replace(ui.status, statusCallout(select.value, current, error, choose));
-  }
 
   function update() {
     s.vgg_weights = select.value === 'path' ? pathInput.value.trim() : select.value;
