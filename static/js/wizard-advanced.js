@@ -10,7 +10,7 @@ import { styleWeightsField } from './wizard-style-weights.js';
 // Each settings.json type the wizard shows, and the field that edits it (floats: the style
 // weights, the only list).
 const FIELDS = { int: numberField, float: numberField, choice: choiceField, floats: styleWeightsField };
-// A list of numbers takes the group's width; the other fields share a grid.
+// A list of numbers is a row of inputs, too wide for a grid cell: it takes the group's width.
 const WIDE = new Set(['floats']);
 
 // -> {el, sync()}: sync() shows form.s in every field again. reset(): the button's action.
