@@ -1,5 +1,5 @@
 """protocol.json is the one list of commands and refusal kinds: the service answers each command
-with a method of worker.commands, and every refusal carries a kind Node has a status for."""
+with a method of worker.service.commands, and every refusal carries a kind Node has a status for."""
 import errno
 import inspect
 import subprocess
@@ -8,10 +8,10 @@ import sys
 import pytest
 
 from worker import REPO
-from worker.commands import Commands, noise_and_seed, stylize_size
+from worker.service.commands import Commands, noise_and_seed, stylize_size
 from worker.errors import Conflict, NotFound, UsageError
 from worker.protocol import PROTOCOL
-from worker.service import refusal
+from worker.service.app import refusal
 
 
 def test_every_command_has_a_handler_and_every_handler_a_name():
@@ -46,8 +46,8 @@ def test_a_stylize_request_takes_the_protocols_defaults_and_bounds():
 def test_the_service_imports_no_command_line_tool():
     """The trainer, the sweep and the optimiser are programs the service starts or never needs: what
     the service shares with them lives in modules of their own (config, data, hardware)."""
-    code = ('import sys, worker.service, worker.commands, worker.runs; '
+    code = ('import sys, worker.service.app; '
             'print(" ".join(sorted(m for m in sys.modules if m.startswith("worker."))))')
     loaded = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
-    assert 'worker.service' in loaded and 'worker.config' in loaded
+    assert 'worker.service.runs' in loaded and 'worker.config' in loaded
     assert not {'worker.train', 'worker.sweep', 'worker.optimize'} & set(loaded), loaded

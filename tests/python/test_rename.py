@@ -8,8 +8,8 @@ import pytest
 from conftest import train_cli
 from test_service import Service
 from worker.errors import NotFound, UsageError
-from worker.runs import NAME_MAX, RunManager
-from worker.textures import Textures
+from worker.service.runs import NAME_MAX, RunManager
+from worker.service.textures import Textures
 
 RUN_ID = '20261201-000000-ab12'
 

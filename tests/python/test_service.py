@@ -326,7 +326,7 @@ def test_a_binary_packet_is_never_interleaved_with_another():
     a busy machine may): each header is followed by its own attachment."""
     import threading
     from socketio import packet
-    from worker.service import _send_whole_packets
+    from worker.service.app import _send_whole_packets
     server = socketio.Server(async_mode='threading')
     server.manager.initialize()
     server.manager.connect('eio-sid', '/')

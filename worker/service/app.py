@@ -1,4 +1,4 @@
-"""The worker service: `TN_WORKER_TOKEN=... python -m worker.service --port 0`.
+"""The worker service wired: `TN_WORKER_TOKEN=... python -m worker.service --runs DIR --uploads DIR --port 0`.
 
 Flask-SocketIO (threading mode) on 127.0.0.1. Node (or any socket.io client with the token)
 sends commands and receives every run's events as the trainers write them. The protocol is in
@@ -18,11 +18,11 @@ import threading
 from flask import Flask, abort, request, send_file, send_from_directory
 from flask_socketio import SocketIO
 
-from .atomic import DISK_FULL
+from ..atomic import DISK_FULL
+from ..errors import NotFound, UsageError
+from ..protocol import MESSAGE, MESSAGE_BYTES, PROTOCOL, RUN_ID, UPLOAD_BYTES
 from .commands import Commands, GeneratorCache
-from .errors import NotFound, UsageError
 from .jobs import VideoJobs
-from .protocol import MESSAGE, MESSAGE_BYTES, PROTOCOL, RUN_ID, UPLOAD_BYTES
 from .runs import RunManager
 from .textures import Textures
 
@@ -169,7 +169,3 @@ def main(argv=None):
         threading.Thread(target=lambda: (sys.stdin.read(), shutdown()), daemon=True).start()
     server.serve_forever()
     return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

@@ -10,10 +10,10 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from .data import resolve_data_dir, scan_folder
-from .errors import UsageError
-from .images import open_rgb
-from .protocol import STYLIZE_NOISE, STYLIZE_SEED, STYLIZE_SIZE, SYNTHESIZE_COUNT, SYNTHESIZE_SIDE
+from ..data import resolve_data_dir, scan_folder
+from ..errors import UsageError
+from ..images import open_rgb
+from ..protocol import STYLIZE_NOISE, STYLIZE_SEED, STYLIZE_SIZE, SYNTHESIZE_COUNT, SYNTHESIZE_SIDE
 
 THUMBNAILS = 6
 VGG19_MB = 548  # torchvision's IMAGENET1K_V1 file
@@ -52,7 +52,7 @@ class GeneratorCache:
     def get(self, path: Path, mode: str):
         """The generator in `path`, which must be of `mode` (stylize or synthesis)."""
         import torch
-        from .checkpoint import load_generator, mode_of
+        from ..checkpoint import load_generator, mode_of
         key = (str(path), path.stat().st_mtime_ns)
         with self.lock:
             if key not in self.cache:
@@ -139,7 +139,7 @@ class Commands:
         return {'events': self.runs.history(data.get('run'), int(data.get('after') or 0))}
 
     def stylize(self, data):
-        from .stylize import stylize
+        from ..stylize import stylize
         path = self.runs.get_run(data.get('run')).model_path(data.get('checkpoint'))
         blob = data.get('image')
         if not isinstance(blob, (bytes, bytearray)) or not blob:
@@ -153,7 +153,7 @@ class Commands:
 
     def stylize_video(self, data):
         """A video job: every frame through the network with one noise draw (the same seed)."""
-        from .stylize import stylize
+        from ..stylize import stylize
         generator = self.generators.get(self.runs.get_run(data.get('run')).model_path(data.get('checkpoint')), 'stylize')
         noise, seed = noise_and_seed(data)
         job = self.videos.start(data.get('data'), str(data.get('filename') or 'video.mp4'),
@@ -164,8 +164,8 @@ class Commands:
         """Samples of a synthesis run's model, saved in its folder (samples/): {run, checkpoint?, width,
         height, seed?, count?, tile?} -> {samples: [{seed, path, tiled?}], width, height, ms}; the paths
         are the run folder's, fetched as its other files are."""
-        from .images import save_image
-        from .synthesize import check_size, synthesize, tiled
+        from ..images import save_image
+        from ..synthesize import check_size, synthesize, tiled
         run = self.runs.get_run(data.get('run'))
         generator = self.generators.get(run.model_path(data.get('checkpoint')), 'synthesis')
         try:
@@ -195,8 +195,8 @@ class Commands:
         return {'job': self.videos.get(data.get('job'))}
 
     def export_model(self, data):
-        from .checkpoint import load_generator
-        from .export import export
+        from ..checkpoint import load_generator
+        from ..export import export
         path = self.runs.get_run(data.get('run')).model_path(data.get('checkpoint'))
         exported, worst = export(load_generator(path), str(data.get('format')))
         return {'data': exported, 'max_difference': worst}
@@ -207,7 +207,7 @@ class Commands:
         """What a folder holds, for the wizard: the absolute folder searched (a relative path starts
         from the folder the service runs in, as the trainer's does), its usable photos counted per
         subfolder, the files skipped (with why) and the other files ignored (not images by name)."""
-        from .data import DatasetError
+        from ..data import DatasetError
         path = str(data.get('path') or '').strip()
         if not path:
             raise UsageError('Give the path of a folder of photos, or choose the built-in sample photos.')
@@ -258,7 +258,7 @@ class Commands:
         gpus = [{'index': i, 'name': torch.cuda.get_device_name(i),
                  'memory_gb': round(torch.cuda.get_device_properties(i).total_memory / 2**30, 1)}
                 for i in range(torch.cuda.device_count())]
-        from .hardware import cpu_has_bf16
+        from ..hardware import cpu_has_bf16
         return {'device': {'kind': 'cuda' if gpus else 'cpu', 'gpus': gpus, 'cpus': os.cpu_count(),
                            'cpu_bf16': cpu_has_bf16()}}
 

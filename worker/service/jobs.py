@@ -14,9 +14,9 @@ import shutil
 import threading
 from pathlib import Path
 
-from .errors import NotFound, UsageError
-from .protocol import JOB_ID_HEX, STATE, UPLOAD_BYTES
-from .video import VIDEO_EXTENSIONS, is_video_name, stylize_video
+from ..errors import NotFound, UsageError
+from ..protocol import JOB_ID_HEX, STATE, UPLOAD_BYTES
+from ..video import VIDEO_EXTENSIONS, is_video_name, stylize_video
 
 log = logging.getLogger('tn.jobs')
 JOBS_KEPT = 20

@@ -16,11 +16,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from .checkpoint import checkpoints_by_iteration
-from .config import DEFAULTS, REQUEST, RUN_FLAGS
-from .errors import NotFound
-from .events import FILENAME as EVENTS
-from .protocol import RUN_ID, STATE
+from ..checkpoint import checkpoints_by_iteration
+from ..config import DEFAULTS, REQUEST, RUN_FLAGS
+from ..errors import NotFound
+from ..events import FILENAME as EVENTS
+from ..protocol import RUN_ID, STATE
 
 # A folder under the runs directory is a run if it holds one of these. A trainer writes its
 # config.json after its claim (trainer.lock) and the pictures the list shows.

@@ -6,7 +6,8 @@ line (`python -m worker.train`, the sweep CLI), or copied in from another machin
 (README: The run folder), so a restarted service finds every run as it was, follows every
 trainer still writing (trainer.lock), and lists folders that appear while it runs. Commands
 change runs; a monitor thread starts queued runs when a device slot is free
-(`trainer_process.py` starts them and records how they end) and relays their events.
+(`trainer_process.py` starts them and records how they end) and relays their events. A
+command-line trainer it follows holds its device slot too, until it ends.
 """
 from __future__ import annotations
 
@@ -21,14 +22,15 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from . import trainer_process, trainer_lock
-from .atomic import write_json
-from .checkpoint import checkpoints_by_iteration, promote
-from .config import DEFAULTS, REQUEST, check_sweep, in_bounds, validate
-from .data import DatasetError, resolve_data_dir, scan_folder
-from .errors import Conflict, NotFound, UsageError
-from .events import FILENAME as EVENTS, EventLog, read_events
-from .protocol import ACTIVE, STOP_TIMEOUT
+from .. import trainer_lock
+from ..atomic import write_json
+from ..checkpoint import checkpoints_by_iteration, promote
+from ..config import DEFAULTS, REQUEST, check_sweep, in_bounds, validate
+from ..data import DatasetError, resolve_data_dir, scan_folder
+from ..errors import Conflict, NotFound, UsageError
+from ..events import FILENAME as EVENTS, EventLog, read_events
+from ..protocol import ACTIVE, STOP_TIMEOUT
+from . import trainer_process
 from .run_folder import Run, alive, clock, continue_to, find_runs
 
 log = logging.getLogger('tn.runs')
@@ -114,10 +116,14 @@ class RunManager:
             return None
 
     def _attach(self, run: Run, pid: int | None):
-        if pid:
-            run.pid, run.attached_at = pid, time.time()
-            log.info('following run %s (%s trainer, pid %d)', run.id,
-                     'its' if run.origin == 'app' else 'a command-line', pid)
+        if not pid:
+            return
+        run.pid, run.attached_at = pid, time.time()
+        if run.origin == 'cli':  # its device is taken while it trains: queued runs wait for it
+            run.slots = [s for s in trainer_process.devices_of(run, not self.cpu_only) if s in self.free]
+            self.free = [s for s in self.free if s not in run.slots]
+        log.info('following run %s (%s trainer, pid %d%s)', run.id, 'its' if run.origin == 'app' else 'a command-line',
+                 pid, f', on {",".join(run.slots)}' if run.slots else '')
 
     def _discover(self):
         """Run folders made while the service runs (a command line, a copy), trainers that began

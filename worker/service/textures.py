@@ -10,10 +10,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from .data import SAMPLES
-from .errors import NotFound, UsageError
-from .images import EXTENSIONS, ImageError, check_image, open_rgb
-from .protocol import UPLOAD_BYTES
+from ..data import SAMPLES
+from ..errors import NotFound, UsageError
+from ..images import EXTENSIONS, ImageError, check_image, open_rgb
+from ..protocol import UPLOAD_BYTES
 
 
 class Textures:

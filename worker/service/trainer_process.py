@@ -8,11 +8,12 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
-from . import REPO
-from .atomic import write_json
-from .config import REQUEST
-from .events import EventLog
+from .. import REPO
+from ..atomic import write_json
+from ..config import REQUEST
+from ..events import EventLog
 from .run_folder import Run, clock
 
 log = logging.getLogger('tn.runs')
@@ -34,6 +35,24 @@ def describe_exit(code: int) -> str:
         except ValueError:
             return f'was killed by signal {-code}'
     return f'exited with code {code}'
+
+
+def devices_of(run: Run, gpus: bool) -> list[str]:
+    """The device slots a trainer the service did not start trains on, so the queue does not
+    start another there: the CPU on a machine without GPUs; beside GPUs, none for a CPU run, else
+    the first GPU its CUDA_VISIBLE_DEVICES names (GPU 0 when unset, as torch picks). Only the
+    trainer holding the folder's lock is seen: a torchrun's other ranks are not counted."""
+    if not gpus:
+        return ['cpu']
+    if run.config.get('device') == 'cpu':
+        return []
+    try:
+        environ = (Path('/proc') / str(run.pid) / 'environ').read_bytes().split(b'\0')
+    except OSError:  # gone already, or another user's
+        environ = []
+    visible = next((v[len(b'CUDA_VISIBLE_DEVICES='):].decode() for v in environ
+                    if v.startswith(b'CUDA_VISIBLE_DEVICES=')), None)
+    return [visible.split(',')[0].strip()] if visible else ['0']
 
 
 def start(run: Run, slots: list):

@@ -6,7 +6,7 @@ Reads one JSON request a line on stdin, answers one JSON line on stdout: {"ok": 
 as 8-bit RGB: {"size": [w, h], "mode": the file's PIL mode, "max": the largest difference of a
 channel (0-255), "mean": the mean difference}; max and mean are null when the sizes differ.
 
-Networks run where the worker runs them (CUDA when there is one, as worker.commands.GeneratorCache and the
+Networks run where the worker runs them (CUDA when there is one, as worker.service.commands.GeneratorCache and the
 trainer do): a seed draws its noise on that device, so the same device gives the same picture.
 """
 import json
