@@ -63,6 +63,12 @@ def test_command_line_runs_are_listed_followed_live_and_usable(service, photos, 
     service.wait(lambda: len(progress_only()) >= 3, timeout=120)
     assert min(progress_only()) > 0.8, progress_only()
     assert not service.call('delete_run', {'run': 'cli-live'})['ok']
+    # The terminal's trainer has the device (here the CPU): a run asked of the app waits for it.
+    more = service.call('continue_run', {'run': 'cli-done', 'iterations': 8})
+    assert more['ok'], more
+    time.sleep(2)
+    waiting = state(service, more['run']['id'])
+    assert waiting['state'] == 'queued' and waiting['queue_position'] == 1, waiting
     assert service.call('stop_run', {'run': 'cli-live'})['ok']
     assert proc.wait(timeout=120) == 0, proc.stderr.read()[-2000:]
     service.wait(lambda: state(service, 'cli-live')['state'] == 'stopped')
@@ -71,11 +77,9 @@ def test_command_line_runs_are_listed_followed_live_and_usable(service, photos, 
     history = [h['event'] for h in service.call('history', {'run': 'cli-live'})['events']]
     assert history[-1]['type'] == 'done' and history[-1]['stopped']
 
-    # Used from the app: stylized, continued, deleted.
+    # Used from the app: stylized, continued (it starts once the terminal's trainer has ended), deleted.
     out = service.call('stylize', {'run': 'cli-done', 'image': (photos / 'photo_00.jpg').read_bytes(), 'noise': 0})
     assert out['ok'], out
-    more = service.call('continue_run', {'run': 'cli-done', 'iterations': 8})
-    assert more['ok'], more
     service.wait(lambda: state(service, more['run']['id'])['state'] == 'done', timeout=180)
     assert state(service, more['run']['id'])['texture'] == texture.stem
     assert service.call('delete_run', {'run': 'cli-done'})['ok'] and not done.exists()

@@ -204,6 +204,20 @@ def test_a_second_trainer_given_the_same_out_is_refused_and_the_first_goes_on(ph
     load_generator(run / 'model.pth')
 
 
+def test_a_finished_run_given_as_out_again_is_refused_and_kept_whole(photos, texture, tmp_path):
+    """--out names a folder that already holds a run (no trainer now): refused before anything is
+    written there, saying how to continue it instead."""
+    run = tmp_path / 'run'
+    train_cli('--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 2, *TINY)
+    before = {p.relative_to(run): p.read_bytes() for p in run.rglob('*') if p.is_file() and p.name != 'trainer.lock'}
+    r = train_cli('--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 2, *TINY, check=False)
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert f'{run} already holds a run. Continue it with --resume {run}, or give another --out.' in r.stderr
+    after = {p.relative_to(run): p.read_bytes() for p in run.rglob('*') if p.is_file() and p.name != 'trainer.lock'}
+    assert after == before  # not a byte changed, not a file added
+    assert events(run)[-1]['type'] == 'done'
+
+
 def test_a_second_stop_signal_aborts_at_once():
     """The first SIGINT or SIGTERM asks for a clean stop; a second one, for a user who cannot
     wait for the checkpoint, aborts. (In-process: two signals sent to a trainer at once can
