@@ -1,25 +1,13 @@
 'use strict';
 // Streams a file from the worker service's HTTP side to a browser.
 const path = require('node:path');
+const mime = require('mime-types');
 const { HttpError } = require('./http-error');
 const { WorkerUnavailable } = require('./worker');
 
-const TYPES = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.bmp': 'image/bmp',
-  '.tif': 'image/tiff',
-  '.tiff': 'image/tiff',
-  '.json': 'application/json',
-  '.jsonl': 'application/x-ndjson',
-  '.log': 'text/plain; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.pth': 'application/octet-stream',
-  '.mp4': 'video/mp4',
-};
+// A file's type by its extension (mime-types, as Express's own); JSON lines are ours.
+const OWN_TYPES = { '.jsonl': 'application/x-ndjson' };
+const typeOf = (ext) => OWN_TYPES[ext] || mime.contentType(ext) || null;
 
 // `download` names the file the browser saves (checkpoints and models are downloads, not pages).
 async function proxyFile(worker, workerPath, res, { download } = {}) {
@@ -37,7 +25,7 @@ async function proxyFile(worker, workerPath, res, { download } = {}) {
   const ext = path.extname(workerPath).toLowerCase();
   res.status(200);
   if (download) res.attachment(download); // first: it would also guess a Content-Type
-  res.set('Content-Type', TYPES[ext] || upstream.headers['content-type'] || 'application/octet-stream');
+  res.set('Content-Type', typeOf(ext) || upstream.headers['content-type'] || 'application/octet-stream');
   res.set('X-Content-Type-Options', 'nosniff');
   if (upstream.headers['content-length']) res.set('Content-Length', upstream.headers['content-length']);
   if (upstream.headers['last-modified']) res.set('Last-Modified', upstream.headers['last-modified']);
