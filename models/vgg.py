@@ -94,7 +94,8 @@ def download(url: str, path: str, progress=None):
     os.replace(partial, path)
 
 
-def _from_file(path: str) -> nn.Sequential:
+def from_file(path: str) -> nn.Sequential:
+    """VGG-19 features from a file: a torchvision VGG-19 state dict, or its features alone."""
     state = torch.load(path, map_location='cpu', weights_only=True)
     if isinstance(state, dict) and 'state_dict' in state:
         state = state['state_dict']
@@ -120,13 +121,13 @@ def load_vgg19(spec: str = 'imagenet', progress=None) -> nn.Sequential:
             if not os.path.isfile(path):
                 log.info('downloading the VGG-19 weights (once) from %s to %s', url, path)
                 download(url, path, progress)
-            return _from_file(path).eval()
+            return from_file(path).eval()
         except Exception as e:  # no network, proxy, partial download...
             raise VGGWeightsUnavailable(f'Could not load VGG-19 weights ({e}).\n{_how_to_provide()}') from e
     if not os.path.isfile(spec):
         raise VGGWeightsUnavailable(f'--vgg_weights {spec!r} is not a file.\n{_how_to_provide()}')
     try:
-        return _from_file(spec).eval()
+        return from_file(spec).eval()
     except Exception as e:
         raise VGGWeightsUnavailable(f'{spec} is not a VGG-19 state dict ({e}).\n{_how_to_provide()}') from e
 

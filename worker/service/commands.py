@@ -228,7 +228,7 @@ class Commands:
         why?}}. imagenet: whether the file is in the torch cache, else whether the download could start
         (nothing is downloaded); a path: whether it loads as a VGG-19 state dict (as the trainer loads it)."""
         import torch
-        from models.vgg import _from_file, imagenet_url
+        from models.vgg import from_file, imagenet_url
         spec = str(data.get('spec') or 'imagenet').strip()
         if spec == 'random':
             return {'weights': {'kind': 'random'}}
@@ -247,7 +247,7 @@ class Commands:
         if not os.path.isfile(file):
             return {'weights': {'kind': 'path', 'ok': False, 'file': file, 'why': f'{file} is a folder, not a file'}}
         try:
-            _from_file(file)
+            from_file(file)
         except Exception as e:
             return {'weights': {'kind': 'path', 'ok': False, 'file': file,
                                 'why': f'{file} is not a VGG-19 state dict ({type(e).__name__}: {str(e)[:300]})'}}
