@@ -195,8 +195,9 @@ def test_a_command_line_resume_of_a_listed_run_is_followed_in_its_own_folder(ser
     reads the new log, and its record of the run is the file's."""
     run = service.runs / 'resumed'
     train_cli('--data_dir', photos, '--texture', texture, '--out', run, *CLI)
+    # Found while its trainer wrote it, or after: done once the service has seen the trainer end.
     service.wait(lambda: 'resumed' in {r['id'] for r in service.call('list_runs')['runs']})
-    assert state(service, 'resumed')['state'] == 'done'
+    service.wait(lambda: state(service, 'resumed')['state'] == 'done')
     train_cli('--resume', run, '--iterations', 9)
     service.wait(lambda: state(service, 'resumed')['iteration'] == 9 and state(service, 'resumed')['state'] == 'done')
     history = [h['event'] for h in service.call('history', {'run': 'resumed'})['events']]

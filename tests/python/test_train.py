@@ -256,11 +256,6 @@ def test_bad_inputs_give_clear_errors(photos, texture, tmp_path):
     except ImportError:
         r = train_cli('--data_dir', photos, '--texture', texture, '--viz', *TINY, '--out', tmp_path / 'v', check=False)
         assert r.returncode == 2 and 'pip install visdom' in r.stderr
-    # A finished run folder is not overwritten by accident.
-    run = tmp_path / 'done'
-    train_cli('--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 2, *TINY)
-    r = train_cli('--data_dir', photos, '--texture', texture, '--out', run, '--iterations', 2, *TINY, check=False)
-    assert r.returncode == 2 and '--resume' in r.stderr
 
 
 def test_torchrun_trains_with_ddp_on_two_processes(photos, texture, tmp_path):
@@ -270,9 +265,10 @@ def test_torchrun_trains_with_ddp_on_two_processes(photos, texture, tmp_path):
     draws its own noise. Compared as functions (outputs on fixed images): a conv bias before a
     norm has no gradient but float noise, which Adam turns into steps of the learning rate.
     Measured after 4 steps: outputs at most 0.02 apart (mean 0.0015); with the DDP wrapper
-    removed, 1.4 (mean 0.16). Rank 0 writes the one run folder."""
+    removed, 1.4 (mean 0.16). Rank 0 writes the one run folder. In fp32: on a CPU with bf16 'auto'
+    would round a batch of 2 and one of 4 differently (0.54 apart), which is not what this tests."""
     args = ['--data_dir', photos, '--texture', texture, '--iterations', 4, '--checkpoint_every', 2,
-            '--preview_every', 100, *TINY, '--noise', 0]
+            '--preview_every', 100, *TINY, '--noise', 0, '--precision', 'fp32']
     run, single = tmp_path / 'ddp', tmp_path / 'single'
     r = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '-m', 'worker.train',
                         *map(str, [*args, '--out', run])],
