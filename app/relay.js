@@ -7,8 +7,9 @@
 // what makes "no gap, no duplicate" hold in every case: while its history is being fetched its
 // live events are buffered; anything at or below its seq is dropped; a jump ahead (events
 // written while the worker service was down are not relayed live by the next one) fetches the
-// missing history before going on; and when the service comes back every subscription
-// catches up from its own seq.
+// missing history before going on; when the service comes back every subscription
+// catches up from its own seq; and when a run's log is replaced (a command-line --resume in its
+// folder: run_reset) every subscription to it starts again from seq 0, and its browser is told.
 const { isRunId } = require('./ids');
 const { WorkerUnavailable } = require('./worker');
 const { MESSAGE, WORKER } = require('./protocol');
@@ -109,6 +110,16 @@ function attachRelay(io, worker) {
     }
   });
 
+  worker.on(MESSAGE.run_reset, (msg) => {
+    if (!msg || !isRunId(msg.run)) return;
+    for (const id of io.sockets.adapter.rooms.get(room(msg.run)) ?? []) {
+      const socket = io.sockets.sockets.get(id);
+      if (!socket || !subscriptions(socket).has(msg.run)) continue;
+      // A new subscription object: a history fetch of the old one in flight is dropped (current()).
+      subscriptions(socket).set(msg.run, { run: msg.run, last: 0, buffer: null, fetching: false });
+      socket.emit(MESSAGE.run_reset, { run: msg.run });
+    }
+  });
   worker.on(MESSAGE.run_state, (msg) => io.emit(MESSAGE.run_state, msg));
   worker.on(MESSAGE.run_deleted, (msg) => io.emit(MESSAGE.run_deleted, msg));
 

@@ -121,7 +121,9 @@ class Worker extends EventEmitter {
       reconnectionDelayMax: this.backoff.maxMs,
       timeout: 10000,
     });
-    for (const name of [MESSAGE.run_event, MESSAGE.run_state, MESSAGE.run_deleted]) socket.on(name, (msg) => this.emit(name, msg));
+    for (const name of [MESSAGE.run_event, MESSAGE.run_state, MESSAGE.run_deleted, MESSAGE.run_reset]) {
+      socket.on(name, (msg) => this.emit(name, msg));
+    }
     socket.on('disconnect', (reason) => {
       // A server-side disconnect is not retried by socket.io itself.
       if (reason === 'io server disconnect' && !this.stopping) setTimeout(() => socket.connect(), this.backoff.initialMs);

@@ -16,6 +16,7 @@ import { COLOURS, CompareChart } from './compare-chart.js';
 import { openCell } from './cell-view.js';
 import { stripCrop } from './previews.js';
 import { differingSettings, photosSrc, runMode, settingsText } from './runinfo.js';
+import { currentPath, navigate } from './router.js';
 
 // A row's label: the run's name (when its user gave one) and the settings that differ.
 function rowLabel(run, keys) {
@@ -93,6 +94,7 @@ function compare(container, selectRuns, describe) {
           }
         }
       },
+      onReset: () => navigate(currentPath()), // its log was replaced: the page reads the new one
     }));
   }
 

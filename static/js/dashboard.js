@@ -21,7 +21,7 @@ import { PreviewPanel } from './previews.js';
 import { CheckpointList } from './checkpoints.js';
 import { StylizePanel } from './stylize.js';
 import { GeneratePanel } from './generate.js';
-import { currentPath } from './router.js';
+import { currentPath, navigate } from './router.js';
 
 const backLink = () => h('a', { class: 'back-link', href: '#/' }, icon('back', 16), 'All runs');
 
@@ -175,6 +175,7 @@ class RunDashboard {
     this.unsubscribe = socket.subscribe(this.id, {
       after: 0,
       onEvent: (msg) => this.onEvent(msg),
+      onReset: () => navigate(currentPath()), // its log was replaced: the page reads the new one
       onAck: (ack) => {
         if (!ack.ok && /no run/i.test(ack.error || '')) this.showNotFound(ack.error);
       },

@@ -3,7 +3,9 @@
 //
 // Each subscription remembers the last seq it has handed on. On every (re)connect it is sent
 // again as {run, after: lastSeq}; Node answers with the history after it, then the live stream.
-// Anything at or below lastSeq is dropped, so a replay never shows an event twice.
+// Anything at or below lastSeq is dropped, so a replay never shows an event twice. When the
+// run's log is replaced by another (a command-line --resume in its folder: run_reset), its seqs
+// start again from 1 and the subscriber's onReset() starts over (the views mount again).
 import { MESSAGE } from './protocol.js';
 
 const listeners = new Map(); // message name -> Set of functions
@@ -36,9 +38,10 @@ function sendSubscribe(run, sub) {
 }
 
 // Calls onEvent({run, seq, event}) for each event of the run with seq > after, once each,
-// in order. onAck({ok, last} | {ok: false, error}) after each (re)subscription's history.
-export function subscribe(run, { after = 0, onEvent, onAck } = {}) {
-  const sub = { last: after, onEvent, onAck };
+// in order. onAck({ok, last} | {ok: false, error}) after each (re)subscription's history;
+// onReset() when the run's log was replaced: what was handed on belongs to another file.
+export function subscribe(run, { after = 0, onEvent, onAck, onReset } = {}) {
+  const sub = { last: after, onEvent, onAck, onReset };
   subscriptions.set(run, sub);
   sendSubscribe(run, sub);
   return () => {
@@ -69,6 +72,12 @@ export function connect() {
     if (!sub || !Number.isInteger(msg.seq) || msg.seq <= sub.last) return;
     sub.last = msg.seq;
     sub.onEvent?.(msg);
+  });
+  socket.on(MESSAGE.run_reset, (msg) => {
+    const sub = msg && subscriptions.get(msg.run);
+    if (!sub) return;
+    sub.last = 0;
+    sub.onReset?.();
   });
   socket.on(MESSAGE.run_state, (msg) => msg?.run && emitLocal(MESSAGE.run_state, msg.run));
   socket.on(MESSAGE.run_deleted, (msg) => msg?.run && emitLocal(MESSAGE.run_deleted, msg.run));

@@ -62,6 +62,19 @@ test('runs trained from the command line, in the web app', { timeout: 300000 }, 
     assert.deepStrictEqual(page.errors, []);
   });
 
+  await t.test('its open dashboard reads the new log when a command-line --resume replaces it', async () => {
+    const resume = spawn(PYTHON, ['-m', 'worker.train', '--resume', path.join(runs, 'stripes-cli'), '--iterations', '16'],
+      { cwd: ROOT, env: { ...process.env, OMP_NUM_THREADS: '1' }, stdio: 'ignore' });
+    assert.strictEqual(await new Promise((resolve) => resume.on('exit', resolve)), 0);
+    // The page mounts again on the run_reset and follows the new file: 16 points, each once.
+    await until(async () => Number(await page.locator('.chart-card').getAttribute('data-points')) === 16
+      && (await runState(page)) === 'done', { timeout: 30000, what: '16 points, done' });
+    await page.waitForTimeout(1500); // nothing more comes: no iteration counted twice
+    assert.strictEqual(Number(await page.locator('.chart-card').getAttribute('data-points')), 16);
+    assert.strictEqual(await page.locator('#checkpoints .ckpt:not(.ckpt-model)').count(), 4);
+    assert.deepStrictEqual(page.errors, []);
+  });
+
   await t.test('a command-line run still training is followed live and stopped from the page', async () => {
     const live = train(['--data_dir', data, '--texture', texture, '--out', path.join(runs, 'stripes-live'), '--iterations', '100000']);
     t.after(() => live.kill('SIGKILL'));

@@ -67,6 +67,27 @@ describe('a command-line run in the web app', () => {
     assert.ok(info.checkpoints.length >= 1 && info.model === 'model.pth', JSON.stringify(info));
   });
 
+  it('tells its subscribers when a command-line --resume replaces its log, and streams the new one from seq 1', async () => {
+    const socket = await t.client();
+    const stream = new RunStream(socket, 'from-a-terminal');
+    const resets = []; // how many events the client held when each run_reset came
+    socket.on('run_reset', (msg) => msg.run === 'from-a-terminal' && resets.push(stream.events.length));
+    assert.ok((await stream.subscribe()).ok);
+    await stream.untilType('done', 60000);
+    const last = (await t.api('GET', '/api/runs/from-a-terminal')).data.run.checkpoints.at(-1).iteration;
+    const resume = spawn(PYTHON, ['-m', 'worker.train', '--resume', path.join(ws.runs, 'from-a-terminal'),
+      '--iterations', String(last + 3)], { cwd: ROOT, env: { ...process.env, OMP_NUM_THREADS: '1' }, stdio: 'ignore' });
+    assert.strictEqual(await new Promise((resolve) => resume.on('exit', resolve)), 0);
+    await waitUntil(() => resets.length === 1, 60000, 'the run_reset');
+    await stream.until((s) => s.events.length > resets[0] && s.events.at(-1).event.type === 'done', 60000, 'the new log');
+    const file = fs.readFileSync(path.join(ws.runs, 'from-a-terminal', 'events.jsonl'), 'utf8').split('\n').filter(Boolean).map(JSON.parse);
+    const fresh = stream.events.slice(resets[0]);
+    assert.deepStrictEqual(fresh.map((e) => e.seq), file.map((_, i) => i + 1), 'the new log from seq 1, no gap');
+    assert.deepStrictEqual(fresh.map((e) => e.event), file);
+    assert.strictEqual(fresh.filter((e) => e.event.type === 'iteration').at(-1).event.iteration, last + 3);
+    stream.close();
+  });
+
   it('is stylized, exported, continued and deleted like the app’s own runs', async () => {
     const photo = gradientPng(40, 3);
     const stylized = await t.api('POST', '/api/stylize?run=from-a-terminal&noise=0', photo);

@@ -192,7 +192,9 @@ def test_a_sweep_from_the_command_line_is_listed_as_a_sweep(service, photos, tex
 
 def test_a_command_line_resume_of_a_listed_run_is_followed_in_its_own_folder(service, photos, texture):
     """`--resume RUN_DIR` rewrites the run's log (what followed the checkpoint goes): the service
-    reads the new log, and its record of the run is the file's."""
+    says so (run_reset), then relays the new log from its first line, and its record of the run
+    is the file's."""
+    service.sio.on('run_reset', lambda d: service.events.append({'run': d['run'], 'reset': True}))
     run = service.runs / 'resumed'
     train_cli('--data_dir', photos, '--texture', texture, '--out', run, *CLI)
     # Found while its trainer wrote it, or after: done once the service has seen the trainer end.
@@ -202,12 +204,25 @@ def test_a_command_line_resume_of_a_listed_run_is_followed_in_its_own_folder(ser
     service.wait(lambda: state(service, 'resumed')['iteration'] == 9 and state(service, 'resumed')['state'] == 'done')
     history = [h['event'] for h in service.call('history', {'run': 'resumed'})['events']]
     assert history == events(run)
-    # What was relayed of the resumed training is the new log, line for line (seq: its line number).
-    relayed = [(e['seq'], e['event']) for e in service.events if e['run'] == 'resumed']
-    first_end = next(i for i, (_, e) in enumerate(relayed) if e['type'] == 'done')
-    resumed = relayed[first_end + 1:]
-    assert resumed and all(history[seq - 1] == event for seq, event in resumed), resumed[-3:]
+    # Relayed: the first log, then one reset, then the whole new log, line for line (seq: its line number).
+    relayed = [e for e in service.events if e['run'] == 'resumed']
+    resets = [i for i, e in enumerate(relayed) if e.get('reset')]
+    assert len(resets) == 1 and relayed[resets[0] - 1]['event']['type'] == 'done', relayed[:resets[0] + 2]
+    after = [(e['seq'], e['event']) for e in relayed[resets[0] + 1:]]
+    assert after == list(enumerate(history, 1)), after[:3]
     assert [e['iteration'] for e in history if e['type'] == 'iteration'] == list(range(1, 10))
     assert [e['type'] for e in history].count('done') == 1
     info = state(service, 'resumed')
     assert [c['iteration'] for c in info['checkpoints']] == [3, 6, 9] and info['iteration'] == 9
+    # A log replaced with no trainer to see (a folder copied over, a resume over before the next
+    # look): read anew all the same.
+    copy = run / 'events.copy'
+    copy.write_bytes((run / 'events.jsonl').read_bytes())
+    os.replace(copy, run / 'events.jsonl')
+    service.wait(lambda: sum(1 for e in service.events if e['run'] == 'resumed' and e.get('reset')) == 2)
+    relayed = [e for e in service.events if e['run'] == 'resumed']
+    last_reset = max(i for i, e in enumerate(relayed) if e.get('reset'))
+    service.wait(lambda: len([e for e in service.events if e['run'] == 'resumed']) == last_reset + 1 + len(history))
+    again = [e for e in service.events if e['run'] == 'resumed'][last_reset + 1:]
+    assert [(e['seq'], e['event']) for e in again] == list(enumerate(history, 1))
+    assert state(service, 'resumed')['state'] == 'done' and state(service, 'resumed')['iteration'] == 9

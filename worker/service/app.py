@@ -71,7 +71,8 @@ def create_service(runs_dir, uploads_dir, token: str):
         runs_dir, textures,
         on_event=lambda run_id, seq, event: socketio.emit(MESSAGE.run_event, {'run': run_id, 'seq': seq, 'event': event}),
         on_state=lambda info: socketio.emit(MESSAGE.run_state, {'run': info}),
-        on_deleted=lambda run_id: socketio.emit(MESSAGE.run_deleted, {'run': run_id}))
+        on_deleted=lambda run_id: socketio.emit(MESSAGE.run_deleted, {'run': run_id}),
+        on_reset=lambda run_id: socketio.emit(MESSAGE.run_reset, {'run': run_id}))
     videos = VideoJobs(os.path.join(uploads_dir, 'videos'))
     commands = Commands(manager, textures, GeneratorCache(), videos)
 

@@ -103,10 +103,11 @@ class Monitor(threading.Thread):
                     changed += [run] if run else []
                 elif run.process is None and run.pid is None and name not in queue:
                     pid = trainer_lock.holder(folder)
-                    if pid:
-                        run.read_new_events()
+                    if pid:  # a trainer began writing it (a command-line --resume): the ticks relay it
                         self._attach(run, pid)
                         changed.append(run)
+                    elif run.log_changed() and self._relay(run):
+                        changed.append(run)  # written while no one held it: a copy, a resume too short to see
             for name in [n for n, r in self.m.runs.items() if n not in found]:
                 run = self.m.runs[name]
                 if run.process is None and run.pid is None and name not in queue:
@@ -148,7 +149,12 @@ class Monitor(threading.Thread):
         """Relay a trainer's new events; True if the run's RunInfo is due: one changed its facts,
         or its progress moved and none was sent for PROGRESS_EVERY seconds."""
         facts = progress = False
-        for seq, event in run.read_new_events():
+        events = run.read_new_events()
+        if run.replaced:  # what clients hold is another file's: they read this one from its start
+            run.replaced = False
+            self.m.on_reset(run.id)
+            facts = True
+        for seq, event in events:
             self.m.on_event(run.id, seq, event)
             facts |= event['type'] in FACTS
             progress |= event['type'] == 'iteration'

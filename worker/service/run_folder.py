@@ -108,6 +108,7 @@ class Run:
         self.stop_requested_at: float | None = None
         self.progress_sent = 0.0  # monotonic time of the last RunInfo sent for this run
         self.inode = None  # of the events.jsonl read: a resume replaces the file
+        self.replaced = False  # the log was replaced, and clients still hold the old one's seqs
         self.offset = 0   # bytes of events.jsonl already relayed
         self.seq = 0      # lines of events.jsonl already relayed
         self.summary = {}
@@ -317,15 +318,25 @@ class Run:
             raise NotFound(f'run {self.id} has no model or checkpoint yet')
         return found[max(found)]
 
+    def log_changed(self) -> bool:
+        """Whether events.jsonl is another file, or longer, than what has been read of it."""
+        try:
+            st = (self.folder / EVENTS).stat()
+        except OSError:
+            return False
+        return st.st_ino != self.inode or st.st_size > self.offset
+
     def read_new_events(self):
-        """Complete lines appended to events.jsonl since the last call, as (seq, event)."""
+        """Complete lines appended to events.jsonl since the last call, as (seq, event). A log
+        replaced by a new file (a --resume drops what followed its checkpoint) is read anew from
+        its first line, and `replaced` says so until the monitor has told the clients."""
         path = self.folder / EVENTS
-        relayed = 0  # lines already relayed, when the log has been replaced
         try:
             with open(path, 'rb') as f:
                 inode = os.fstat(f.fileno()).st_ino
-                if inode != self.inode:  # a new log (a --resume drops what followed its checkpoint): read anew
-                    relayed, self.inode, self.offset, self.seq, self.summary = self.seq, inode, 0, 0, {}
+                if inode != self.inode:
+                    self.replaced = self.replaced or (self.inode is not None and self.seq > 0)
+                    self.inode, self.offset, self.seq, self.summary = inode, 0, 0, {}
                 f.seek(self.offset)
                 data = f.read()
         except OSError:  # none yet, or unreadable: problem() says which
@@ -344,4 +355,4 @@ class Run:
                 pass  # not an event of ours (a folder copied in, edited by hand): relayed, not folded
             out.append((self.seq, event))
         self.offset += end
-        return [(seq, event) for seq, event in out if seq > relayed]
+        return out

@@ -39,15 +39,17 @@ NAME_MAX = 80  # characters of a run's name (meta.json)
 
 
 class RunManager:
-    """The runs, by id, and the commands on them. `on_event(run, seq, event)` and
-    `on_state(run_info)` are called from the monitor thread, `on_deleted(run_id)` from the
-    command's or the monitor's. Every look at `runs` and the queue holds `lock`."""
+    """The runs, by id, and the commands on them. `on_event(run, seq, event)`, `on_state(run_info)`
+    and `on_reset(run_id)` (its log was replaced: seqs start again from 1) are called from the
+    monitor thread, `on_deleted(run_id)` from the command's or the monitor's. Every look at
+    `runs` and the queue holds `lock`."""
 
-    def __init__(self, runs_dir, textures, on_event, on_state, on_deleted=lambda run_id: None, slots=None):
+    def __init__(self, runs_dir, textures, on_event, on_state, on_deleted=lambda run_id: None, slots=None,
+                 on_reset=lambda run_id: None):
         self.runs_dir = Path(runs_dir)
         self.textures = textures
         self.runs_dir.mkdir(parents=True, exist_ok=True)
-        self.on_event, self.on_state, self.on_deleted = on_event, on_state, on_deleted
+        self.on_event, self.on_state, self.on_deleted, self.on_reset = on_event, on_state, on_deleted, on_reset
         self.lock = threading.RLock()
         self.runs: dict[str, Run] = {}
         self.devices = Devices(slots)
