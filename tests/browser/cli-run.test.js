@@ -106,4 +106,23 @@ test('runs trained from the command line, in the web app', { timeout: 300000 }, 
     await shot(page, 'dashboard-cli-stopped');
     assert.deepStrictEqual(page.errors, []);
   });
+
+  await t.test('the two command-line runs, ticked on their cards, compare side by side', async () => {
+    await page.goto(`${url}/#/`);
+    for (const id of ['stripes-cli', 'stripes-live']) await page.locator(`.run-card[data-run="${id}"] .pick-input`).check();
+    await page.locator('#compare-selected', { hasText: 'Compare 2 runs' }).click();
+    const rows = page.locator('#compare-grid .cmp-row[data-run]');
+    await until(async () => (await rows.count()) === 2, { timeout: 15000, what: 'two rows' });
+    assert.deepStrictEqual(await rows.evaluateAll((els) => els.map((el) => el.dataset.run)), ['stripes-cli', 'stripes-live']);
+    // Each row shows its own previews (4 photos) at an iteration it reached, from its own folder.
+    for (const id of ['stripes-cli', 'stripes-live']) {
+      const cells = page.locator(`#compare-grid .cmp-open[data-run="${id}"]`);
+      await until(async () => (await cells.count()) === 4, { timeout: 15000, what: `${id}'s 4 cells` });
+      const img = cells.first().locator('img');
+      await until(() => img.evaluate((el) => el.complete && el.naturalWidth > 0), { timeout: 10000, what: `${id}'s preview` });
+      assert.match(await img.getAttribute('src'), new RegExp(`${id}.*previews/iter_\\d{7}\\.png`));
+    }
+    await shot(page, 'compare-cli');
+    assert.deepStrictEqual(page.errors, []);
+  });
 });
