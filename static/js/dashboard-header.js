@@ -31,13 +31,13 @@ export class RunHeader {
   }
 
   showTexture(run) {
-    const tex = run ? textureName(run) : null;
+    const src = run ? textureSrc(run) : null;
     // Set only when it changes: a new src reloads the picture.
-    if (tex && this.thumb.getAttribute('src') !== textureSrc(run)) {
-      this.thumb.src = textureSrc(run);
-      this.thumb.alt = `Texture: ${title(tex)}`;
+    if (src && this.thumb.getAttribute('src') !== src) {
+      this.thumb.src = src;
+      this.thumb.alt = `Texture: ${title(textureName(run))}`;
     }
-    this.thumb.hidden = !tex;
+    this.thumb.hidden = !src;
   }
 
   facts(run, mode) {

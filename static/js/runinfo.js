@@ -3,11 +3,16 @@ import { runFile, textureImage } from './api.js';
 import { duration, title } from './format.js';
 import { STATE, isActive, modeDefaultsOf, settingsSchema } from './protocol.js';
 
-export const textureName = (run) => run.texture || run.config?.texture || 'texture';
+const namedTexture = (run) => run.texture || run.config?.texture || null;
+export const textureName = (run) => namedTexture(run) || 'texture';
 
 // The picture of a run's texture: the copy in its own folder (a command-line run's texture is a
-// file anywhere), else the built-in or uploaded texture of that name.
-export const textureSrc = (run) => (run.texture_image ? runFile(run.id, run.texture_image) : textureImage(textureName(run)));
+// file anywhere), else the built-in or uploaded texture of that name; null when its record names
+// none (a folder that cannot be read, or one being deleted): no request for a texture that is not.
+export const textureSrc = (run) => {
+  if (run.texture_image) return runFile(run.id, run.texture_image);
+  return namedTexture(run) ? textureImage(namedTexture(run)) : null;
+};
 
 // The trainer writes these once, when it starts (worker/train.py): the held-out preview photos
 // side by side, and a synthesis run's exemplar.

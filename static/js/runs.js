@@ -25,8 +25,11 @@ function cardSettings(runs) {
   return keys.length ? keys : ['image_size', 'balance'];
 }
 
+// A picture set only when it changes (a new src reloads it), hidden while there is none.
 function setSrc(img, src) {
-  if (img.getAttribute('src') !== src) img.src = src;
+  if (!src) img.removeAttribute('src');
+  else if (img.getAttribute('src') !== src) img.src = src;
+  img.hidden = !src;
 }
 
 function card(run, selected, onSelect, onRename) {

@@ -172,10 +172,12 @@ class Run:
             data = self._json(name)
             if data is None:
                 continue
+            mend = (f'the other files are untouched: mend {name} (a JSON object) or copy it from where the run '
+                    'was made, or delete the folder')
             if isinstance(data, (OSError, ValueError)):
-                return f'its {name} cannot be read ({data}); the other files are untouched'
+                return f'its {name} cannot be read ({data}); {mend}'
             if not isinstance(data, dict):
-                return f'its {name} is not a JSON object; the other files are untouched'
+                return f'its {name} is not a JSON object; {mend}'
         if not os.access(self.folder / EVENTS, os.R_OK) and (self.folder / EVENTS).exists():
             return f'its {EVENTS} cannot be read (permission denied)'
         return None
