@@ -11,7 +11,8 @@ export const textureName = (run) => namedTexture(run) || 'texture';
 // none (a folder that cannot be read, or one being deleted): no request for a texture that is not.
 export const textureSrc = (run) => {
   if (run.texture_image) return runFile(run.id, run.texture_image);
-  return namedTexture(run) ? textureImage(namedTexture(run)) : null;
+  const name = namedTexture(run);
+  return name ? textureImage(name) : null;
 };
 
 // The trainer writes these once, when it starts (worker/train.py): the held-out preview photos
