@@ -170,14 +170,14 @@ class Run:
         """Why this folder cannot be read as a run, or None."""
         for name in (REQUEST, 'config.json'):
             data = self._json(name)
-            if data is None:
-                continue
-            mend = (f'the other files are untouched: mend {name} (a JSON object) or copy it from where the run '
-                    'was made, or delete the folder')
             if isinstance(data, (OSError, ValueError)):
-                return f'its {name} cannot be read ({data}); {mend}'
-            if not isinstance(data, dict):
-                return f'its {name} is not a JSON object; {mend}'
+                why = f'its {name} cannot be read ({data})'
+            elif data is not None and not isinstance(data, dict):
+                why = f'its {name} is not a JSON object'
+            else:
+                continue
+            return (f'{why}; the other files are untouched: mend {name} (a JSON object) or copy it from where '
+                    'the run was made, or delete the folder')
         if not os.access(self.folder / EVENTS, os.R_OK) and (self.folder / EVENTS).exists():
             return f'its {EVENTS} cannot be read (permission denied)'
         return None
