@@ -200,6 +200,7 @@ def test_a_command_line_resume_of_a_listed_run_is_followed_in_its_own_folder(ser
     # Found while its trainer wrote it, or after: done once the service has seen the trainer end.
     service.wait(lambda: 'resumed' in {r['id'] for r in service.call('list_runs')['runs']})
     service.wait(lambda: state(service, 'resumed')['state'] == 'done')
+    first = list(enumerate(events(run), 1))
     train_cli('--resume', run, '--iterations', 9)
     service.wait(lambda: state(service, 'resumed')['iteration'] == 9 and state(service, 'resumed')['state'] == 'done')
     history = [h['event'] for h in service.call('history', {'run': 'resumed'})['events']]
@@ -213,6 +214,10 @@ def test_a_command_line_resume_of_a_listed_run_is_followed_in_its_own_folder(ser
     service.wait(lambda: len(since_reset()[1]) >= len(history))
     resets, after = since_reset()
     assert len(resets) == 1 and after == list(enumerate(history, 1)), (resets, after[:3])
+    # Before the reset, the first log as far as it was followed (nothing if it was found ended), to its end.
+    relayed = [e for e in service.events if e['run'] == 'resumed']
+    before = [(e['seq'], e['event']) for e in relayed[:resets[0]]]
+    assert before == first[len(first) - len(before):], before[-3:]
     assert [e['iteration'] for e in history if e['type'] == 'iteration'] == list(range(1, 10))
     assert [e['type'] for e in history].count('done') == 1
     info = state(service, 'resumed')
